@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: help install demo test lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with its dev tools
+
+demo: $(STAMP) ## run the reference sweep into ./warehouse, build the marts, print a summary
+	$(BIN)/ara sweep --root ./warehouse
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff, mypy and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check exporter tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP) ## exporter throughput against raw pyarrow (see docs/benchmarks.md)
+	$(BIN)/python benchmarks/bench_shard_write.py
+
+clean: ## remove the venv, the warehouse and dbt's output
+	rm -rf $(VENV) warehouse target logs dbt_packages

@@ -1,0 +1,49 @@
+"""athena-run-analytics exporter: sweep results as hive-partitioned Parquet, one data contract.
+
+The orchestrator calls :func:`export_run_context` once per accepted run; each worker opens a
+:class:`ShardWriter` per shard. Both take one root: a local folder or ``s3://bucket/prefix``.
+"""
+
+from ._canonical import VOLATILE_CONFIG_KEYS, canonical_json, config_fingerprint, param_hash
+from ._contract import (
+    DATASETS,
+    JOIN_KEYS,
+    PARTITION_KEYS,
+    RUN_ID_PATTERN,
+    SCHEMA_VERSION,
+    Column,
+    Dataset,
+    object_key,
+    partition_path,
+)
+from ._records import PointResult, RunContext, RunRef
+from ._settings import ExportSettings
+from ._storage import open_root
+from ._version import __version__
+from ._writer import RunAcceptance, ShardWriter, ShardWritten, export_run_context
+
+__all__ = [
+    "DATASETS",
+    "JOIN_KEYS",
+    "PARTITION_KEYS",
+    "RUN_ID_PATTERN",
+    "SCHEMA_VERSION",
+    "VOLATILE_CONFIG_KEYS",
+    "Column",
+    "Dataset",
+    "ExportSettings",
+    "PointResult",
+    "RunAcceptance",
+    "RunContext",
+    "RunRef",
+    "ShardWriter",
+    "ShardWritten",
+    "__version__",
+    "canonical_json",
+    "config_fingerprint",
+    "export_run_context",
+    "object_key",
+    "open_root",
+    "param_hash",
+    "partition_path",
+]

@@ -1,0 +1,238 @@
+"""Frozen, validated records: a run's context, the reference a worker gets, one point's result."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from . import _contract as contract
+from ._canonical import canonical_json, config_fingerprint, refuse_credentials, stable_config
+from .errors import (
+    InvalidFieldError,
+    NonFiniteMetricError,
+    PointIndexOutOfRangeError,
+)
+
+__all__ = ["PointResult", "RunContext", "RunRef", "validate_run_id"]
+
+
+def validate_run_id(run_id: Any) -> str:
+    if not isinstance(run_id, str) or not contract.RUN_ID_PATTERN.match(run_id):
+        raise InvalidFieldError(
+            "run_id",
+            run_id,
+            "must be 1-128 letters, digits, '_', '-' or single '.', starting with a letter or "
+            "digit (no '/', '=', '..' or spaces)",
+        )
+    return run_id
+
+
+def _int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidFieldError(name, value, f"must be an integer >= {minimum}")
+    return int(value)
+
+
+def _text(name: str, value: Any, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidFieldError(name, value, "must be a non-empty string")
+    refuse_credentials(value, name)
+    return value
+
+
+def _utc(name: str, value: Any) -> datetime:
+    if not isinstance(value, datetime):
+        raise InvalidFieldError(name, value, "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidFieldError(name, value, "must be timezone-aware (UTC is stored)")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """What a worker needs to know about its run: enough to place and validate its objects.
+
+    The orchestrator passes it in the worker's event (:meth:`to_dict` / :meth:`from_dict`).
+    """
+
+    run_id: str
+    run_date: date
+    point_count: int
+    points_per_shard: int
+
+    def __post_init__(self) -> None:
+        validate_run_id(self.run_id)
+        if not isinstance(self.run_date, date) or isinstance(self.run_date, datetime):
+            raise InvalidFieldError("run_date", self.run_date, "must be a datetime.date")
+        _int("point_count", self.point_count, 1)
+        _int("points_per_shard", self.points_per_shard, 1)
+
+    @property
+    def shard_count(self) -> int:
+        return math.ceil(self.point_count / self.points_per_shard)
+
+    def shard_points(self, shard_id: int) -> range:
+        """The point indexes planned for ``shard_id``."""
+        if isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0:
+            raise InvalidFieldError("shard_id", shard_id, "must be an integer >= 0")
+        if shard_id >= self.shard_count:
+            raise InvalidFieldError(
+                "shard_id", shard_id, f"the run plans shards 0..{self.shard_count - 1}"
+            )
+        start = shard_id * self.points_per_shard
+        return range(start, min(start + self.points_per_shard, self.point_count))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "run_date": self.run_date.isoformat(),
+            "point_count": self.point_count,
+            "points_per_shard": self.points_per_shard,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunRef:
+        try:
+            run_date = date.fromisoformat(str(data["run_date"]))
+        except KeyError as exc:
+            raise InvalidFieldError(str(exc.args[0]), None, "is required") from exc
+        except ValueError as exc:
+            raise InvalidFieldError("run_date", data["run_date"], "must be YYYY-MM-DD") from exc
+        missing = [k for k in ("run_id", "point_count", "points_per_shard") if k not in data]
+        if missing:
+            raise InvalidFieldError(missing[0], None, "is required")
+        return cls(
+            run_id=data["run_id"],
+            run_date=run_date,
+            point_count=data["point_count"],
+            points_per_shard=data["points_per_shard"],
+        )
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """One accepted run: how it was requested and planned. Validated on construction.
+
+    ``sweep_config`` is stored as canonical JSON with the volatile keys
+    (:data:`~exporter.VOLATILE_CONFIG_KEYS`) left out, and fingerprinted.
+    """
+
+    run_id: str
+    accepted_at: datetime
+    request_source: str
+    code_version: str
+    points_per_shard: int
+    point_count: int
+    sweep_config: Mapping[str, Any]
+    request_id: str | None = None
+    requester: str | None = None
+    config_json: str = field(init=False)
+    config_fingerprint: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        validate_run_id(self.run_id)
+        object.__setattr__(self, "accepted_at", _utc("accepted_at", self.accepted_at))
+        _text("request_source", self.request_source)
+        _text("code_version", self.code_version)
+        _text("request_id", self.request_id, optional=True)
+        _text("requester", self.requester, optional=True)
+        _int("points_per_shard", self.points_per_shard, 1)
+        _int("point_count", self.point_count, 1)
+        if not isinstance(self.sweep_config, Mapping):
+            raise InvalidFieldError("sweep_config", self.sweep_config, "must be a mapping")
+        refuse_credentials(self.sweep_config, "sweep_config")
+        object.__setattr__(
+            self, "config_json", canonical_json(stable_config(self.sweep_config), field="sweep_config")
+        )
+        object.__setattr__(self, "config_fingerprint", config_fingerprint(self.sweep_config))
+
+    @property
+    def run_date(self) -> date:
+        return self.accepted_at.date()
+
+    @property
+    def shard_count(self) -> int:
+        return self.ref().shard_count
+
+    def ref(self) -> RunRef:
+        return RunRef(self.run_id, self.run_date, self.point_count, self.points_per_shard)
+
+    def row(self, exporter_version: str) -> dict[str, Any]:
+        """The run-context row, column for column as the contract names them."""
+        row = {
+            "schema_version": contract.SCHEMA_VERSION,
+            "accepted_at": self.accepted_at,
+            "request_source": self.request_source,
+            "request_id": self.request_id,
+            "requester": self.requester,
+            "code_version": self.code_version,
+            "points_per_shard": self.points_per_shard,
+            "shard_count": self.shard_count,
+            "point_count": self.point_count,
+            "config_fingerprint": self.config_fingerprint,
+            "config_json": self.config_json,
+            "status": "accepted",
+            "exporter_version": exporter_version,
+        }
+        assert tuple(row) == contract.RUN_CONTEXT.column_names
+        return row
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """One executed point: its effective parameters and its outcome. Validated on construction."""
+
+    point_index: int
+    params: Mapping[str, Any]
+    started_at: datetime
+    finished_at: datetime
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    error: str | None = None
+    params_json: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        _int("point_index", self.point_index, 0)
+        if not isinstance(self.params, Mapping):
+            raise InvalidFieldError("params", self.params, "must be a mapping of name to value")
+        refuse_credentials(self.params, "params")
+        object.__setattr__(self, "params_json", canonical_json(self.params, field="params"))
+        started = _utc("started_at", self.started_at)
+        finished = _utc("finished_at", self.finished_at)
+        if finished < started:
+            raise InvalidFieldError("finished_at", self.finished_at, "is before started_at")
+        object.__setattr__(self, "started_at", started)
+        object.__setattr__(self, "finished_at", finished)
+        if not isinstance(self.metrics, Mapping):
+            raise InvalidFieldError("metrics", self.metrics, "must be a mapping of name to number")
+        clean: dict[str, float] = {}
+        for name, value in self.metrics.items():
+            if not isinstance(name, str) or not name:
+                raise InvalidFieldError("metrics", name, "metric names must be non-empty strings")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                try:
+                    value = float(value)  # numpy scalars
+                except (TypeError, ValueError):
+                    raise InvalidFieldError(f"metrics.{name}", value, "must be a number") from None
+            if not math.isfinite(value):
+                raise NonFiniteMetricError(f"metrics.{name}", value, "metrics must be finite")
+            clean[name] = float(value)
+        object.__setattr__(self, "metrics", clean)
+        if self.error is not None and (not isinstance(self.error, str) or not self.error):
+            raise InvalidFieldError("error", self.error, "must be a non-empty string or None")
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.error is not None else "succeeded"
+
+    def check_in(self, points: range) -> None:
+        if self.point_index not in points:
+            raise PointIndexOutOfRangeError(
+                "point_index",
+                self.point_index,
+                f"outside this shard's planned points {points.start}..{points.stop - 1}",
+            )

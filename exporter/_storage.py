@@ -1,0 +1,179 @@
+"""One root string, a local folder or ``s3://bucket/prefix``, and atomic object writes under it.
+
+Readers never see a partial object: locally an object is written to a hidden temporary file in
+the same folder and renamed into place; on S3 it is one ``PutObject`` of the whole body (objects
+here are one shard, far below the 5 GB single-PUT limit). S3 uses boto3's standard settings,
+``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` and ``AWS_REGION`` included.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import ConfigError, StorageError
+
+__all__ = ["LocalStorage", "S3Storage", "Storage", "open_root"]
+
+
+class Storage(Protocol):
+    """Where exported objects go; keys are ``/``-separated and relative to the root."""
+
+    url: str
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write (or replace) one whole object atomically."""
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Write one object only if none exists; True when this call wrote it."""
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is none."""
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys under ``prefix`` (relative to the root), sorted."""
+
+    def uri(self, key: str) -> str:
+        """The full location of ``key`` (a path or an ``s3://`` url)."""
+
+
+@dataclass(frozen=True)
+class LocalStorage:
+    base: Path
+
+    @property
+    def url(self) -> str:
+        return str(self.base)
+
+    def _path(self, key: str) -> Path:
+        return self.base.joinpath(*key.split("/"))
+
+    def _temp(self, path: Path, data: bytes) -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return tmp
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        tmp = self._temp(path, data)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            os.unlink(tmp)
+            raise StorageError(f"{path}: {exc}") from exc
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        path = self._path(key)
+        tmp = self._temp(path, data)
+        try:
+            os.link(tmp, path)  # atomic, and fails if the target exists
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+        return True
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def list(self, prefix: str) -> list[str]:
+        start = self._path(prefix)
+        if not start.exists():
+            return []
+        return sorted(
+            p.relative_to(self.base).as_posix()
+            for p in start.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))
+
+
+@dataclass(frozen=True)
+class S3Storage:
+    bucket: str
+    prefix: str
+    client: Any
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, data: bytes) -> None:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except Exception as exc:
+            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in {"PreconditionFailed", "ConditionalRequestConflict", "412"}:
+                return False
+            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+        return True
+
+    def get(self, key: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            return bytes(body.read())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+
+    def list(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        return sorted(keys)
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+
+def open_root(root: str | os.PathLike[str], *, s3_client: Any = None) -> Storage:
+    """Storage for ``root``: ``s3://bucket[/prefix]`` or a local folder (created on first write)."""
+    text = os.fspath(root)
+    if text.startswith("s3://"):
+        bucket, _, prefix = text[len("s3://") :].partition("/")
+        if not bucket:
+            raise ConfigError("root", text, "an s3 root needs a bucket: s3://bucket/prefix")
+        if s3_client is None:
+            import boto3
+
+            s3_client = boto3.client("s3")
+        return S3Storage(bucket=bucket, prefix=prefix.strip("/"), client=s3_client)
+    if "://" in text:
+        raise ConfigError("root", text, "only local paths and s3:// urls are supported")
+    if not text:
+        raise ConfigError("root", text, "the export root must not be empty")
+    return LocalStorage(Path(text).expanduser().resolve())

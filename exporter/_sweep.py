@@ -1,0 +1,134 @@
+"""The reference sweep: plan a grid into shards, accept the run, run shards in a process pool.
+
+Each pool worker calls the exporter exactly as a Lambda worker would: it gets the run's
+:class:`RunRef` as a plain dict (its "event"), resolves each point's effective parameters, runs
+the simulation and records the point in a :class:`ShardWriter`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ._records import RunContext, RunRef
+from ._settings import ExportSettings
+from ._sir import SimulationError, resolve_params, simulate
+from ._writer import ShardWriter, export_run_context
+
+__all__ = ["SweepResult", "plan_points", "reference_configs", "run_shard", "run_sweep"]
+
+
+def plan_points(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The grid's points in plan order (the cartesian product, axes sorted by name)."""
+    grid: Mapping[str, Iterable[Any]] = config["grid"]
+    names = sorted(grid)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*(grid[n] for n in names))]
+
+
+def reference_configs() -> list[tuple[str, dict[str, Any]]]:
+    """Three runs for the demo: two grids on the default population, one on a larger town."""
+    return [
+        ("sir-baseline", {"grid": {"beta": [0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.5], "gamma": [0.05, 0.1, 0.2]}}),
+        ("sir-fine-step", {"grid": {"beta": [0.2, 0.3, 0.4], "gamma": [0.1, 0.125]}, "fixed": {"dt": 0.1}}),
+        ("sir-large-town", {"grid": {"beta": [0.25, 0.35, 0.45], "gamma": [0.1, 0.2]}, "fixed": {"population": 250_000, "initial_infected": 50}}),
+    ]
+
+
+def run_shard(
+    root: str,
+    event: dict[str, Any],
+    shard_id: int,
+    config: Mapping[str, Any],
+    *,
+    attempt: int = 1,
+    settings: ExportSettings | None = None,
+) -> int:
+    """One worker invocation: run and export one shard; returns the number of points."""
+    run = RunRef.from_dict(event)
+    points = plan_points(config)
+    overrides = dict(config.get("fixed", {}))
+    with ShardWriter(root, run, shard_id, attempt=attempt, settings=settings) as writer:
+        for index in run.shard_points(shard_id):
+            params = resolve_params(points[index], overrides)
+            started = datetime.now(UTC)
+            try:
+                metrics, error = simulate(params), None
+            except SimulationError as exc:
+                metrics, error = {}, str(exc)
+            writer.add_point(
+                index, params, started_at=started, finished_at=datetime.now(UTC),
+                metrics=metrics, error=error,
+            )
+    return len(run.shard_points(shard_id))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    context: RunContext
+    shards_run: int
+    points_run: int
+    seconds: float
+
+
+def run_sweep(
+    root: str,
+    run_id: str,
+    config: Mapping[str, Any],
+    *,
+    points_per_shard: int = 5,
+    workers: int = 2,
+    accepted_at: datetime | None = None,
+    skip_shards: Iterable[int] = (),
+    request_source: str = "cli",
+    requester: str | None = None,
+    code_version: str = "reference-sir",
+    progress: Callable[[str], None] | None = None,
+    settings: ExportSettings | None = None,
+) -> SweepResult:
+    """Accept a run, then run its shards in a process pool (``workers=0`` runs them inline).
+
+    ``skip_shards`` leaves shards out, as if their workers had been lost (for partial runs).
+    """
+    start = time.perf_counter()
+    points = plan_points(config)
+    context = RunContext(
+        run_id=run_id,
+        accepted_at=accepted_at or datetime.now(UTC),
+        request_source=request_source,
+        request_id=f"req-{run_id}",
+        requester=requester,
+        code_version=code_version,
+        points_per_shard=points_per_shard,
+        point_count=len(points),
+        sweep_config=dict(config),
+    )
+    export_run_context(root, context, settings=settings)
+    event = context.ref().to_dict()
+    skip = set(skip_shards)
+    shards = [s for s in range(context.shard_count) if s not in skip]
+    done = 0
+    report = progress or (lambda _msg: None)
+    if workers == 0:
+        for shard in shards:
+            done += run_shard(root, event, shard, config, settings=settings)
+            report(f"{run_id}: shard {shard + 1}/{context.shard_count} done")
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                pool.submit(run_shard, root, event, s, dict(config), settings=settings): s
+                for s in shards
+            }
+            for n, future in enumerate(as_completed(futures), 1):
+                done += future.result()
+                report(f"{run_id}: {n}/{len(shards)} shards, {done}/{len(points)} points")
+    return SweepResult(context, len(shards), done, time.perf_counter() - start)
+
+
+def stderr_progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)

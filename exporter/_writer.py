@@ -1,0 +1,217 @@
+"""The two write paths: the orchestrator's run context and the worker's shard writer."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import _contract as contract
+from ._canonical import sha256_hex
+from ._records import PointResult, RunContext, RunRef
+from ._settings import ExportSettings
+from ._storage import Storage, open_root
+from ._version import __version__
+from .errors import DuplicatePointError, InvalidFieldError, RunConflictError
+
+__all__ = ["RunAcceptance", "ShardWriter", "ShardWritten", "export_run_context", "to_parquet"]
+
+PARQUET_COMPRESSION = "snappy"
+
+
+def to_parquet(dataset: contract.Dataset, columns: Mapping[str, list[Any]]) -> bytes:
+    """One Parquet object of ``dataset`` with exactly the contract's schema."""
+    table = pa.Table.from_pydict(dict(columns), schema=dataset.arrow_schema())
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
+    return sink.getvalue()
+
+
+def _storage(root: str | os.PathLike[str] | Storage, s3_client: Any) -> Storage:
+    if isinstance(root, str | os.PathLike):
+        return open_root(root, s3_client=s3_client)
+    return root
+
+
+@dataclass(frozen=True)
+class RunAcceptance:
+    """What :func:`export_run_context` did: ``written``, ``unchanged`` (same run, same config)
+    or ``disabled`` (the feature gate is off)."""
+
+    run_id: str
+    action: str
+    uri: str | None
+
+
+def export_run_context(
+    root: str | os.PathLike[str] | Storage,
+    context: RunContext,
+    *,
+    settings: ExportSettings | None = None,
+    s3_client: Any = None,
+) -> RunAcceptance:
+    """Write the run-context object of an accepted run, once.
+
+    Accepting the same ``run_id`` again with the same configuration fingerprint is a no-op;
+    with another fingerprint it raises :class:`RunConflictError` and the stored object stays.
+    A retried acceptance must carry the original ``accepted_at``: it fixes the run's partition.
+    """
+    settings = settings or ExportSettings.from_env()
+    if not settings.run_context:
+        return RunAcceptance(context.run_id, "disabled", None)
+    storage = _storage(root, s3_client)
+    key = contract.object_key("run_context", context.run_date, context.run_id)
+    row = context.row(__version__)
+    body = to_parquet(contract.RUN_CONTEXT, {k: [v] for k, v in row.items()})
+    if storage.put_if_absent(key, body):
+        return RunAcceptance(context.run_id, "written", storage.uri(key))
+    stored = storage.get(key)
+    stored_fp = (
+        pq.read_table(io.BytesIO(stored), columns=["config_fingerprint"]).column(0)[0].as_py()
+        if stored is not None
+        else None
+    )
+    if stored_fp != context.config_fingerprint:
+        raise RunConflictError(context.run_id, str(stored_fp), context.config_fingerprint)
+    return RunAcceptance(context.run_id, "unchanged", storage.uri(key))
+
+
+@dataclass(frozen=True)
+class ShardWritten:
+    """What :meth:`ShardWriter.close` wrote: the objects' locations and the row count."""
+
+    run_id: str
+    shard_id: int
+    rows: int
+    uris: tuple[str, ...]
+
+
+class ShardWriter:
+    """Collects one shard's points and writes its params and outcomes objects when it closes.
+
+    Use it as a context manager: on a clean exit both objects are written (params first, then
+    outcomes), each atomically and under a deterministic name, so a retried shard replaces its
+    own objects; on an exception nothing is written. Every point is validated as it is added.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | Storage,
+        run: RunRef,
+        shard_id: int,
+        *,
+        attempt: int = 1,
+        settings: ExportSettings | None = None,
+        s3_client: Any = None,
+    ) -> None:
+        if not isinstance(run, RunRef):
+            raise InvalidFieldError("run", run, "must be a RunRef (RunContext.ref())")
+        self.run = run
+        self.points = run.shard_points(shard_id)
+        self.shard_id = shard_id
+        if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+            raise InvalidFieldError("attempt", attempt, "must be an integer >= 1")
+        self.attempt = attempt
+        self.settings = settings or ExportSettings.from_env()
+        self._storage = _storage(root, s3_client)
+        self._results: dict[int, PointResult] = {}
+        self._closed = False
+
+    def add(self, result: PointResult) -> None:
+        if self._closed:
+            raise InvalidFieldError("shard_id", self.shard_id, "this shard writer is closed")
+        result.check_in(self.points)
+        if result.point_index in self._results:
+            raise DuplicatePointError(
+                "point_index", result.point_index, f"already recorded in shard {self.shard_id}"
+            )
+        self._results[result.point_index] = result
+
+    def add_point(
+        self,
+        point_index: int,
+        params: Mapping[str, Any],
+        *,
+        started_at: datetime,
+        finished_at: datetime,
+        metrics: Mapping[str, float] | None = None,
+        error: str | None = None,
+    ) -> PointResult:
+        """Record one point; a point with an ``error`` is a failed point."""
+        result = PointResult(
+            point_index=point_index,
+            params=params,
+            started_at=started_at,
+            finished_at=finished_at,
+            metrics=metrics or {},
+            error=error,
+        )
+        self.add(result)
+        return result
+
+    def _columns(self) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        results = [self._results[i] for i in sorted(self._results)]
+        hashes = [sha256_hex(r.params_json) for r in results]
+        common = {
+            "schema_version": [contract.SCHEMA_VERSION] * len(results),
+            "shard_id": [self.shard_id] * len(results),
+            "point_index": [r.point_index for r in results],
+            "param_hash": hashes,
+        }
+        params = {
+            **common,
+            "param_count": [len(r.params) for r in results],
+            "params_json": [r.params_json for r in results],
+        }
+        outcomes = {
+            **common,
+            "status": [r.status for r in results],
+            "error_message": [r.error for r in results],
+            "attempt": [self.attempt] * len(results),
+            "started_at": [r.started_at for r in results],
+            "finished_at": [r.finished_at for r in results],
+            "duration_ms": [
+                (r.finished_at - r.started_at).total_seconds() * 1000.0 for r in results
+            ],
+            "metrics": [list(r.metrics.items()) for r in results],
+        }
+        return params, outcomes
+
+    def close(self) -> ShardWritten:
+        """Write the shard's objects (an empty shard writes nothing)."""
+        if self._closed:
+            raise InvalidFieldError("shard_id", self.shard_id, "this shard writer is closed")
+        self._closed = True
+        if not self._results:
+            return ShardWritten(self.run.run_id, self.shard_id, 0, ())
+        params, outcomes = self._columns()
+        bodies = []
+        if self.settings.effective_params:
+            bodies.append(("effective_params", to_parquet(contract.EFFECTIVE_PARAMS, params)))
+        bodies.append(("outcomes", to_parquet(contract.OUTCOMES, outcomes)))
+        uris = []
+        for name, body in bodies:
+            key = contract.object_key(name, self.run.run_date, self.run.run_id, self.shard_id)
+            self._storage.put(key, body)
+            uris.append(self._storage.uri(key))
+        return ShardWritten(self.run.run_id, self.shard_id, len(self._results), tuple(uris))
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None and not self._closed:
+            self.close()
+        self._closed = True

@@ -1,0 +1,109 @@
+"""``ara`` — the project's command line (also ``python -m exporter``).
+
+Errors print as one line; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from ._sweep import reference_configs, run_sweep, stderr_progress
+from ._version import __version__
+from .errors import ExporterError
+
+__all__ = ["main"]
+
+DEFAULT_ROOT = "./warehouse"
+ENV_ROOT = "ARA_ROOT"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    day = datetime.now(UTC).strftime("%Y%m%d")
+    skips: dict[str, set[int]] = {}
+    for item in args.skip_shard:
+        name, _, shard = item.rpartition(":")
+        skips.setdefault(name, set()).add(int(shard))
+    configs = reference_configs()[: args.runs]
+    print(f"reference sweep: {len(configs)} runs into {args.root}", file=sys.stderr)
+    for name, config in configs:
+        run_id = f"{name}-{day}"
+        result = run_sweep(
+            args.root,
+            run_id,
+            config,
+            points_per_shard=args.points_per_shard,
+            workers=args.workers,
+            skip_shards=skips.get(name, set()),
+            progress=None if args.quiet else stderr_progress,
+        )
+        print(
+            f"{run_id}: {result.points_run}/{result.context.point_count} points in "
+            f"{result.shards_run}/{result.context.shard_count} shards, "
+            f"{result.seconds:.2f}s, config {result.context.config_fingerprint[:12]}"
+        )
+    return 0
+
+
+def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="run the reference SIR sweep and export it",
+        description="Plan the reference SIR grid sweeps into shards, accept each run (run "
+        "context) and run its shards in a process pool, each exporting its effective "
+        "parameters and outcomes.",
+    )
+    p.add_argument("--root", default=os.environ.get(ENV_ROOT, DEFAULT_ROOT),
+                   help=f"export root: a folder or s3://bucket/prefix (env {ENV_ROOT}; "
+                   f"default {DEFAULT_ROOT})")
+    p.add_argument("--runs", type=int, default=3, choices=range(1, 4), metavar="N",
+                   help="how many of the 3 reference runs (default 3)")
+    p.add_argument("--points-per-shard", type=int, default=4, metavar="N",
+                   help="shard planning input (default 4)")
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="worker processes; 0 runs shards inline (default 2)")
+    p.add_argument("--skip-shard", action="append", default=[], metavar="RUN:SHARD",
+                   help="leave a shard out as if its worker was lost, e.g. sir-baseline:2")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(handler=_cmd_sweep)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ara",
+        description="athena-run-analytics: export sweep results as partitioned Parquet, "
+        "and bootstrap Athena over them.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_sweep(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (ExporterError, OSError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"ara: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ara: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # anything else is a bug: still one line unless --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"ara: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)",
+              file=sys.stderr)
+        return 1
