@@ -1,0 +1,73 @@
+"""Shared fixtures: a real moto server over HTTP on 127.0.0.1 for S3, Glue and Athena."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Moto:
+    endpoint: str
+    region: str = REGION
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region)
+
+    def env(self) -> dict[str, str]:
+        """What a process needs to talk to this server through the standard AWS settings."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[Moto]:
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield Moto(endpoint=f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto(moto_server: Moto, monkeypatch: pytest.MonkeyPatch) -> Moto:
+    """The moto server, with this test's environment pointed at it."""
+    for key, value in moto_server.env().items():
+        monkeypatch.setenv(key, value)
+    return moto_server
+
+
+@pytest.fixture
+def s3_bucket(moto: Moto) -> str:
+    """A fresh, empty bucket on the moto server."""
+    name = f"ara-test-{uuid.uuid4().hex[:12]}"
+    moto.client("s3").create_bucket(Bucket=name)
+    return name
