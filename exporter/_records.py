@@ -20,7 +20,7 @@ __all__ = ["PointResult", "RunContext", "RunRef", "validate_run_id"]
 
 
 def validate_run_id(run_id: Any) -> str:
-    if not isinstance(run_id, str) or not contract.RUN_ID_PATTERN.match(run_id):
+    if not isinstance(run_id, str) or not contract.RUN_ID_PATTERN.fullmatch(run_id):
         raise InvalidFieldError(
             "run_id",
             run_id,

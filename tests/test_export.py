@@ -1,0 +1,187 @@
+"""The exporter end to end on both roots: a local folder and S3 over HTTP (moto server).
+
+The same scenario runs on each root: export a reference sweep, read every object back and check
+it against the contract and against the exporter's own input.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from exporter import (
+    DATASETS,
+    ExportSettings,
+    RunContext,
+    ShardWriter,
+    export_run_context,
+    open_root,
+    param_hash,
+)
+from exporter._contract import RUN_CONTEXT_OBJECT, shard_object_name
+from exporter._sir import resolve_params
+from exporter._storage import Storage
+from exporter._sweep import plan_points, reference_configs, run_shard, run_sweep
+from exporter.errors import RunConflictError
+
+ACCEPTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+NAME, CONFIG = reference_configs()[0]
+PPS = 4
+
+
+@pytest.fixture(params=["local", "s3"])
+def root(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "local":
+        yield str(tmp_path / "warehouse")
+    else:
+        bucket = request.getfixturevalue("s3_bucket")
+        yield f"s3://{bucket}/exports/v1"
+
+
+def read(storage: Storage, key: str) -> Any:
+    body = storage.get(key)
+    assert body is not None, key
+    return pq.read_table(io.BytesIO(body))
+
+
+def sweep(root: str, run_id: str = "run-a", **kwargs: Any) -> RunContext:
+    result = run_sweep(root, run_id, CONFIG, points_per_shard=PPS, workers=0,
+                       accepted_at=ACCEPTED, **kwargs)
+    return result.context
+
+
+def test_layout_schema_and_hashes_match_the_contract(root: str) -> None:
+    ctx = sweep(root)
+    storage = open_root(root)
+    part = "run_date=2026-11-23/run_id=run-a"
+    shards = [shard_object_name(s) for s in range(ctx.shard_count)]
+    assert storage.list("run_context") == [f"run_context/{part}/{RUN_CONTEXT_OBJECT}"]
+    for name in ("effective_params", "outcomes"):
+        assert storage.list(name) == sorted(f"{name}/{part}/{s}" for s in shards)
+
+    points = plan_points(CONFIG)
+    expected_params = {i: resolve_params(p, CONFIG.get("fixed")) for i, p in enumerate(points)}
+    seen: Counter[int] = Counter()
+    for key in storage.list(""):
+        dataset = DATASETS[key.split("/", 1)[0]]
+        table = read(storage, key)
+        assert table.schema.equals(dataset.arrow_schema(), check_metadata=False), key
+        assert table.schema.metadata[b"schema_version"] == b"1.0"
+        rows = table.to_pylist()
+        assert {r["schema_version"] for r in rows} == {"1.0"}
+        if dataset.name == "run_context":
+            (row,) = rows
+            assert row["config_fingerprint"] == ctx.config_fingerprint
+            assert (row["shard_count"], row["point_count"], row["status"]) == (6, 21, "accepted")
+            continue
+        indexes = [r["point_index"] for r in rows]
+        assert indexes == sorted(indexes)
+        shard_id = int(key.rsplit("-", 1)[1].split(".")[0])
+        assert {r["shard_id"] for r in rows} == {shard_id}
+        for r in rows:
+            # the hash in the row is the hash of exactly what the worker resolved for that point
+            assert r["param_hash"] == param_hash(expected_params[r["point_index"]])
+            if dataset.name == "effective_params":
+                seen[r["point_index"]] += 1
+                import json
+
+                assert json.loads(r["params_json"]) == expected_params[r["point_index"]]
+    assert seen == Counter(range(len(points)))
+
+
+def test_retried_shards_replace_their_objects(root: str) -> None:
+    ctx = sweep(root)
+    event = ctx.ref().to_dict()
+    for shard in range(ctx.shard_count):  # every shard again, with other timings
+        run_shard(root, event, shard, CONFIG, attempt=2)
+    storage = open_root(root)
+    for name in ("effective_params", "outcomes"):
+        keys = storage.list(name)
+        assert len(keys) == ctx.shard_count
+        rows = [r for k in keys for r in read(storage, k).to_pylist()]
+        assert len(rows) == ctx.point_count
+        assert Counter((r["shard_id"], r["point_index"]) for r in rows).most_common(1)[0][1] == 1
+        if name == "outcomes":
+            assert {r["attempt"] for r in rows} == {2}  # the last attempt won
+
+
+def test_read_back_with_duckdb_sees_no_duplicate_keys(root: str, request: pytest.FixtureRequest) -> None:
+    sweep(root)
+    sweep(root, "run-b")
+    con = duckdb.connect()
+    if root.startswith("s3://"):
+        import s3fs
+
+        moto = request.getfixturevalue("moto")
+        con.register_filesystem(s3fs.S3FileSystem(client_kwargs={"endpoint_url": moto.endpoint}))
+    glob = f"{root}/outcomes/*/*/*.parquet"
+    dup = con.sql(
+        f"select run_id, shard_id, point_index, count(*) n from read_parquet('{glob}', "
+        "hive_partitioning=true, hive_types={'run_date': date, 'run_id': varchar}) "
+        "group by all having count(*) > 1"
+    ).fetchall()
+    assert dup == []
+    per_run = dict(con.sql(
+        f"select run_id, count(*) from read_parquet('{glob}', hive_partitioning=true) group by 1"
+    ).fetchall())
+    assert per_run == {"run-a": 21, "run-b": 21}
+    [(failed,)] = con.sql(
+        f"select count(*) from read_parquet('{glob}', hive_partitioning=true) "
+        "where status = 'failed' and error_message is not null and cardinality(metrics) = 0"
+    ).fetchall()
+    assert failed == 6  # 3 unstable points of the reference grid, in each of the two runs
+
+
+def test_reaccepting_a_run(root: str) -> None:
+    ctx = sweep(root)
+    storage = open_root(root)
+    key = storage.list("run_context")[0]
+    before = storage.get(key)
+    later = RunContext(**{**_fields(ctx), "request_id": "req-retry"})
+    assert export_run_context(root, later).action == "unchanged"
+    changed = RunContext(**{**_fields(ctx), "sweep_config": {"grid": {"beta": [9.0]}}})
+    with pytest.raises(RunConflictError) as info:
+        export_run_context(root, changed)
+    assert info.value.stored_fingerprint == ctx.config_fingerprint
+    assert storage.get(key) == before
+
+
+def _fields(ctx: RunContext) -> dict[str, Any]:
+    names = ("run_id", "accepted_at", "request_source", "code_version", "points_per_shard",
+             "point_count", "sweep_config", "request_id", "requester")
+    return {n: getattr(ctx, n) for n in names}
+
+
+def test_feature_gate_keeps_outcomes(root: str) -> None:
+    off = ExportSettings(run_context=False, effective_params=False)
+    ctx = sweep(root, settings=off)
+    storage = open_root(root)
+    assert storage.list("run_context") == []
+    assert storage.list("effective_params") == []
+    outcomes = storage.list("outcomes")
+    assert len(outcomes) == ctx.shard_count
+    assert all(len(r["param_hash"]) == 64 for r in read(storage, outcomes[0]).to_pylist())
+
+
+def test_timestamps_are_utc_and_duration_matches(tmp_path: Path) -> None:
+    ctx = RunContext(run_id="r", accepted_at=ACCEPTED, request_source="api", code_version="v",
+                     points_per_shard=2, point_count=2, sweep_config={"k": 1})
+    export_run_context(tmp_path, ctx)
+    start = datetime(2026, 11, 23, 14, 0, tzinfo=timezone(timedelta(hours=2)))  # 12:00 UTC
+    with ShardWriter(tmp_path, ctx.ref(), 0) as shard:
+        shard.add_point(1, {"b": 2}, started_at=start, finished_at=start + timedelta(seconds=1.5),
+                        metrics={"m": 1})
+        shard.add_point(0, {"a": 1}, started_at=start, finished_at=start, error="boom")
+    key = "outcomes/run_date=2026-11-23/run_id=r/shard-00000.parquet"
+    row0, row1 = read(open_root(tmp_path), key).to_pylist()  # sorted by point_index
+    assert row1["started_at"] == datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert row1["duration_ms"] == 1500.0 and row1["metrics"] == [("m", 1.0)]
+    assert (row0["status"], row0["error_message"], row0["metrics"]) == ("failed", "boom", [])
