@@ -74,8 +74,10 @@ def _normalise(value: Any, path: str) -> Any:
     if module == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
         return _normalise(value.item(), path)
     raise CanonicalJsonError(
-        path, value, f"{type(value).__name__} has no canonical JSON form (use str, int, float, "
-        "bool, None, list or dict)"
+        path,
+        value,
+        f"{type(value).__name__} has no canonical JSON form (use str, int, float, "
+        "bool, None, list or dict)",
     )
 
 
@@ -117,7 +119,9 @@ def refuse_credentials(value: Any, path: str) -> None:
         for key, item in value.items():
             if isinstance(key, str) and _SENSITIVE_KEY.search(key):
                 raise SensitiveFieldError(
-                    f"{path}.{key}", "<redacted>", "looks like a credential; exported records never carry one"
+                    f"{path}.{key}",
+                    "<redacted>",
+                    "looks like a credential; exported records never carry one",
                 )
             refuse_credentials(item, f"{path}.{key}")
     elif isinstance(value, list | tuple):

@@ -41,7 +41,7 @@ PARTITION_KEYS: tuple[str, ...] = ("run_date", "run_id")
 #: Keys that join effective parameters to outcomes (and, through ``run_id``, to run context).
 JOIN_KEYS: tuple[str, ...] = ("run_id", "shard_id", "point_index")
 
-#: A run id is one path segment: letters, digits, ``_``, ``-`` and single dots, 1–128 chars,
+#: A run id is one path segment: letters, digits, ``_``, ``-`` and single dots, 1-128 chars,
 #: starting with a letter or digit. No ``/``, ``=``, spaces or ``..``.
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.)){0,127}$")
 
@@ -123,17 +123,42 @@ RUN_CONTEXT = Dataset(
     columns=(
         _schema_version(),
         Column("accepted_at", _TS, "timestamp", "When the orchestrator accepted the run (UTC)."),
-        Column("request_source", pa.string(), "string", "What submitted the request (api, cli, schedule…)."),
+        Column(
+            "request_source",
+            pa.string(),
+            "string",
+            "What submitted the request (api, cli, schedule…).",
+        ),
         Column("request_id", pa.string(), "string", "Id of the triggering request.", nullable=True),
-        Column("requester", pa.string(), "string", "Who asked for the run (a name, never a credential).", nullable=True),
-        Column("code_version", pa.string(), "string", "Version of the simulation code (e.g. a git sha)."),
-        Column("points_per_shard", pa.int64(), "bigint", "Shard planning input: points in each shard."),
+        Column(
+            "requester",
+            pa.string(),
+            "string",
+            "Who asked for the run (a name, never a credential).",
+            nullable=True,
+        ),
+        Column(
+            "code_version",
+            pa.string(),
+            "string",
+            "Version of the simulation code (e.g. a git sha).",
+        ),
+        Column(
+            "points_per_shard", pa.int64(), "bigint", "Shard planning input: points in each shard."
+        ),
         Column("shard_count", pa.int64(), "bigint", "Planned number of shards."),
         Column("point_count", pa.int64(), "bigint", "Planned number of points in the whole run."),
-        Column("config_fingerprint", pa.string(), "string", "SHA-256 (hex) of the canonical JSON of the sweep configuration."),
+        Column(
+            "config_fingerprint",
+            pa.string(),
+            "string",
+            "SHA-256 (hex) of the canonical JSON of the sweep configuration.",
+        ),
         Column("config_json", pa.string(), "string", "The sweep configuration as canonical JSON."),
         Column("status", pa.string(), "string", "Run status at write time: always 'accepted'."),
-        Column("exporter_version", pa.string(), "string", "Version of the exporter that wrote the row."),
+        Column(
+            "exporter_version", pa.string(), "string", "Version of the exporter that wrote the row."
+        ),
     ),
     sort_key=(),
     unique_key=("run_id",),
@@ -141,7 +166,10 @@ RUN_CONTEXT = Dataset(
 
 EFFECTIVE_PARAMS = Dataset(
     name="effective_params",
-    description="The fully resolved parameters each point actually ran with (defaults and derived values included).",
+    description=(
+        "The fully resolved parameters each point actually ran with "
+        "(defaults and derived values included)."
+    ),
     grain="one row per planned point of an exported shard",
     columns=(
         _schema_version(),
@@ -149,7 +177,12 @@ EFFECTIVE_PARAMS = Dataset(
         _POINT_INDEX,
         _PARAM_HASH,
         Column("param_count", pa.int32(), "int", "Number of top-level parameters in params_json."),
-        Column("params_json", pa.string(), "string", "Effective parameters as canonical JSON (lossless, typed)."),
+        Column(
+            "params_json",
+            pa.string(),
+            "string",
+            "Effective parameters as canonical JSON (lossless, typed).",
+        ),
     ),
     sort_key=("point_index",),
     unique_key=JOIN_KEYS,
@@ -165,12 +198,28 @@ OUTCOMES = Dataset(
         _POINT_INDEX,
         _PARAM_HASH,
         Column("status", pa.string(), "string", "succeeded or failed."),
-        Column("error_message", pa.string(), "string", "Why the point failed; null when it succeeded.", nullable=True),
-        Column("attempt", pa.int32(), "int", "1-based attempt number of the shard run that wrote the row."),
+        Column(
+            "error_message",
+            pa.string(),
+            "string",
+            "Why the point failed; null when it succeeded.",
+            nullable=True,
+        ),
+        Column(
+            "attempt",
+            pa.int32(),
+            "int",
+            "1-based attempt number of the shard run that wrote the row.",
+        ),
         Column("started_at", _TS, "timestamp", "When the point's simulation started (UTC)."),
         Column("finished_at", _TS, "timestamp", "When the point's simulation finished (UTC)."),
         Column("duration_ms", pa.float64(), "double", "finished_at - started_at in milliseconds."),
-        Column("metrics", _METRICS, "map<string,double>", "Metric name to value; empty when the point failed."),
+        Column(
+            "metrics",
+            _METRICS,
+            "map<string,double>",
+            "Metric name to value; empty when the point failed.",
+        ),
     ),
     sort_key=("point_index",),
     unique_key=JOIN_KEYS,

@@ -147,7 +147,9 @@ class RunContext:
             raise InvalidFieldError("sweep_config", self.sweep_config, "must be a mapping")
         refuse_credentials(self.sweep_config, "sweep_config")
         object.__setattr__(
-            self, "config_json", canonical_json(stable_config(self.sweep_config), field="sweep_config")
+            self,
+            "config_json",
+            canonical_json(stable_config(self.sweep_config), field="sweep_config"),
         )
         object.__setattr__(self, "config_fingerprint", config_fingerprint(self.sweep_config))
 

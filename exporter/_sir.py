@@ -20,11 +20,13 @@ class SimulationError(RuntimeError):
     """The simulation could not produce a result for these parameters."""
 
 
-def resolve_params(point: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def resolve_params(
+    point: dict[str, Any], overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Defaults, then the sweep's fixed overrides, then the point; plus derived values."""
     params: dict[str, Any] = {**DEFAULTS, **(overrides or {}), **point}
     params["r0"] = params["beta"] / params["gamma"]
-    params["steps"] = int(round(params["days"] / params["dt"]))
+    params["steps"] = round(params["days"] / params["dt"])
     return params
 
 
@@ -32,7 +34,9 @@ def simulate(params: dict[str, Any]) -> dict[str, float]:
     """Forward-Euler SIR; raises :class:`SimulationError` where the step is numerically unstable."""
     beta, gamma, dt = float(params["beta"]), float(params["gamma"]), float(params["dt"])
     if beta * dt > 0.5 or gamma * dt > 0.5:
-        raise SimulationError(f"unstable step: beta*dt={beta * dt:.3f}, gamma*dt={gamma * dt:.3f} > 0.5")
+        raise SimulationError(
+            f"unstable step: beta*dt={beta * dt:.3f}, gamma*dt={gamma * dt:.3f} > 0.5"
+        )
     n = float(params["population"])
     infected = float(params["initial_infected"])
     susceptible, recovered = n - infected, 0.0

@@ -22,7 +22,9 @@ __all__ = ["LocalStorage", "S3Storage", "Storage", "open_root"]
 class Storage(Protocol):
     """Where exported objects go; keys are ``/``-separated and relative to the root."""
 
-    url: str
+    @property
+    def url(self) -> str:
+        """The root itself: a folder path or ``s3://bucket/prefix``."""
 
     def put(self, key: str, data: bytes) -> None:
         """Write (or replace) one whole object atomically."""

@@ -28,15 +28,30 @@ def plan_points(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The grid's points in plan order (the cartesian product, axes sorted by name)."""
     grid: Mapping[str, Iterable[Any]] = config["grid"]
     names = sorted(grid)
-    return [dict(zip(names, values, strict=True)) for values in itertools.product(*(grid[n] for n in names))]
+    return [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*(grid[n] for n in names))
+    ]
 
 
 def reference_configs() -> list[tuple[str, dict[str, Any]]]:
     """Three runs for the demo: two grids on the default population, one on a larger town."""
     return [
-        ("sir-baseline", {"grid": {"beta": [0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.5], "gamma": [0.05, 0.1, 0.2]}}),
-        ("sir-fine-step", {"grid": {"beta": [0.2, 0.3, 0.4], "gamma": [0.1, 0.125]}, "fixed": {"dt": 0.1}}),
-        ("sir-large-town", {"grid": {"beta": [0.25, 0.35, 0.45], "gamma": [0.1, 0.2]}, "fixed": {"population": 250_000, "initial_infected": 50}}),
+        (
+            "sir-baseline",
+            {"grid": {"beta": [0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.5], "gamma": [0.05, 0.1, 0.2]}},
+        ),
+        (
+            "sir-fine-step",
+            {"grid": {"beta": [0.2, 0.3, 0.4], "gamma": [0.1, 0.125]}, "fixed": {"dt": 0.1}},
+        ),
+        (
+            "sir-large-town",
+            {
+                "grid": {"beta": [0.25, 0.35, 0.45], "gamma": [0.1, 0.2]},
+                "fixed": {"population": 250_000, "initial_infected": 50},
+            },
+        ),
     ]
 
 
@@ -62,8 +77,12 @@ def run_shard(
             except SimulationError as exc:
                 metrics, error = {}, str(exc)
             writer.add_point(
-                index, params, started_at=started, finished_at=datetime.now(UTC),
-                metrics=metrics, error=error,
+                index,
+                params,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                metrics=metrics,
+                error=error,
             )
     return len(run.shard_points(shard_id))
 

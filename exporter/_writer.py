@@ -159,7 +159,7 @@ class ShardWriter:
     def _columns(self) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
         results = [self._results[i] for i in sorted(self._results)]
         hashes = [sha256_hex(r.params_json) for r in results]
-        common = {
+        common: dict[str, list[Any]] = {
             "schema_version": [contract.SCHEMA_VERSION] * len(results),
             "shard_id": [self.shard_id] * len(results),
             "point_index": [r.point_index for r in results],

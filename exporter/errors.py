@@ -103,16 +103,12 @@ class ManifestError(AthenaBootstrapError, ValueError):
 class QueryFailedError(AthenaBootstrapError):
     """An Athena statement ended FAILED or CANCELLED; nothing after it was submitted."""
 
-    def __init__(
-        self, entry: str, query_execution_id: str, state: str, reason: str
-    ) -> None:
+    def __init__(self, entry: str, query_execution_id: str, state: str, reason: str) -> None:
         self.entry = entry
         self.query_execution_id = query_execution_id
         self.state = state
         self.reason = reason
-        super().__init__(
-            f"{entry}: query {query_execution_id} ended {state}: {reason}"
-        )
+        super().__init__(f"{entry}: query {query_execution_id} ended {state}: {reason}")
 
 
 class QueryTimeoutError(AthenaBootstrapError):

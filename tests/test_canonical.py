@@ -37,7 +37,9 @@ def test_ints_stay_ints_and_floats_keep_a_point() -> None:
     assert param_hash({"n": 1}) != param_hash({"n": 1.0})
 
 
-@pytest.mark.parametrize("value", [0.1, 1 / 3, 2.5e-300, 1.7976931348623157e308, -0.0, 123456789.123])
+@pytest.mark.parametrize(
+    "value", [0.1, 1 / 3, 2.5e-300, 1.7976931348623157e308, -0.0, 123456789.123]
+)
 def test_floats_round_trip_exactly(value: float) -> None:
     back = json.loads(canonical_json({"v": value}))["v"]
     assert back == value and math.copysign(1, back) == math.copysign(1, value)
@@ -48,7 +50,9 @@ def test_unicode_is_utf8_not_escaped_and_hash_is_of_utf8_bytes() -> None:
     assert text == '{"emoji":"🦠","ville":"Zürich"}'
     import hashlib
 
-    assert param_hash({"ville": "Zürich", "emoji": "🦠"}) == hashlib.sha256(text.encode()).hexdigest()
+    assert (
+        param_hash({"ville": "Zürich", "emoji": "🦠"}) == hashlib.sha256(text.encode()).hexdigest()
+    )
 
 
 def test_tuples_are_arrays() -> None:
@@ -100,11 +104,14 @@ def test_fingerprint_is_the_same_in_another_process() -> None:
     config = {"grid": {"gamma": [0.1], "beta": [0.2, 0.3]}, "fixed": {"name": "Zürich"}}
     code = (
         "from exporter import config_fingerprint;"
-        "print(config_fingerprint({'fixed': {'name': 'Zürich'}, 'grid': {'beta': [0.2, 0.3], 'gamma': [0.1]}}))"
+        "print(config_fingerprint({'fixed': {'name': 'Zürich'},"
+        " 'grid': {'beta': [0.2, 0.3], 'gamma': [0.1]}}))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONHASHSEED": "12345", "LC_ALL": "C", "PATH": ""},
     ).stdout.strip()
     assert out == config_fingerprint(config)

@@ -53,8 +53,9 @@ def read(storage: Storage, key: str) -> Any:
 
 
 def sweep(root: str, run_id: str = "run-a", **kwargs: Any) -> RunContext:
-    result = run_sweep(root, run_id, CONFIG, points_per_shard=PPS, workers=0,
-                       accepted_at=ACCEPTED, **kwargs)
+    result = run_sweep(
+        root, run_id, CONFIG, points_per_shard=PPS, workers=0, accepted_at=ACCEPTED, **kwargs
+    )
     return result.context
 
 
@@ -113,7 +114,9 @@ def test_retried_shards_replace_their_objects(root: str) -> None:
             assert {r["attempt"] for r in rows} == {2}  # the last attempt won
 
 
-def test_read_back_with_duckdb_sees_no_duplicate_keys(root: str, request: pytest.FixtureRequest) -> None:
+def test_read_back_with_duckdb_sees_no_duplicate_keys(
+    root: str, request: pytest.FixtureRequest
+) -> None:
     sweep(root)
     sweep(root, "run-b")
     con = duckdb.connect()
@@ -129,9 +132,12 @@ def test_read_back_with_duckdb_sees_no_duplicate_keys(root: str, request: pytest
         "group by all having count(*) > 1"
     ).fetchall()
     assert dup == []
-    per_run = dict(con.sql(
-        f"select run_id, count(*) from read_parquet('{glob}', hive_partitioning=true) group by 1"
-    ).fetchall())
+    per_run = dict(
+        con.sql(
+            f"select run_id, count(*) from read_parquet('{glob}', hive_partitioning=true) "
+            "group by 1"
+        ).fetchall()
+    )
     assert per_run == {"run-a": 21, "run-b": 21}
     [(failed,)] = con.sql(
         f"select count(*) from read_parquet('{glob}', hive_partitioning=true) "
@@ -155,8 +161,17 @@ def test_reaccepting_a_run(root: str) -> None:
 
 
 def _fields(ctx: RunContext) -> dict[str, Any]:
-    names = ("run_id", "accepted_at", "request_source", "code_version", "points_per_shard",
-             "point_count", "sweep_config", "request_id", "requester")
+    names = (
+        "run_id",
+        "accepted_at",
+        "request_source",
+        "code_version",
+        "points_per_shard",
+        "point_count",
+        "sweep_config",
+        "request_id",
+        "requester",
+    )
     return {n: getattr(ctx, n) for n in names}
 
 
@@ -172,13 +187,25 @@ def test_feature_gate_keeps_outcomes(root: str) -> None:
 
 
 def test_timestamps_are_utc_and_duration_matches(tmp_path: Path) -> None:
-    ctx = RunContext(run_id="r", accepted_at=ACCEPTED, request_source="api", code_version="v",
-                     points_per_shard=2, point_count=2, sweep_config={"k": 1})
+    ctx = RunContext(
+        run_id="r",
+        accepted_at=ACCEPTED,
+        request_source="api",
+        code_version="v",
+        points_per_shard=2,
+        point_count=2,
+        sweep_config={"k": 1},
+    )
     export_run_context(tmp_path, ctx)
     start = datetime(2026, 11, 23, 14, 0, tzinfo=timezone(timedelta(hours=2)))  # 12:00 UTC
     with ShardWriter(tmp_path, ctx.ref(), 0) as shard:
-        shard.add_point(1, {"b": 2}, started_at=start, finished_at=start + timedelta(seconds=1.5),
-                        metrics={"m": 1})
+        shard.add_point(
+            1,
+            {"b": 2},
+            started_at=start,
+            finished_at=start + timedelta(seconds=1.5),
+            metrics={"m": 1},
+        )
         shard.add_point(0, {"a": 1}, started_at=start, finished_at=start, error="boom")
     key = "outcomes/run_date=2026-11-23/run_id=r/shard-00000.parquet"
     row0, row1 = read(open_root(tmp_path), key).to_pylist()  # sorted by point_index

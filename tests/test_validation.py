@@ -47,7 +47,23 @@ def files(root: Path) -> list[Path]:
 
 @pytest.mark.parametrize(
     "run_id",
-    ["", "a/b", "a=b", "a..b", "..", "a b", " a", ".hidden", "-x", "x" * 129, "ü", None, 7, "a\nb", "a\n"],
+    [
+        "",
+        "a/b",
+        "a=b",
+        "a..b",
+        "..",
+        "a b",
+        " a",
+        ".hidden",
+        "-x",
+        "x" * 129,
+        "ü",
+        None,
+        7,
+        "a\nb",
+        "a\n",
+    ],
 )
 def test_unsafe_run_ids_are_rejected(run_id: Any) -> None:
     with pytest.raises(InvalidFieldError) as info:
@@ -138,7 +154,10 @@ def test_timestamps_must_be_aware_and_ordered(tmp_path: Path) -> None:
     [
         ({"grid": {}, "api_key": "x"}, "sweep_config.api_key"),
         ({"grid": {}, "auth": {"password": "hunter2"}}, "sweep_config.auth.password"),
-        ({"grid": {}, "headers": {"Authorization": "Bearer abc"}}, "sweep_config.headers.Authorization"),
+        (
+            {"grid": {}, "headers": {"Authorization": "Bearer abc"}},
+            "sweep_config.headers.Authorization",
+        ),
         ({"grid": {}, "aws_secret_access_key": "x"}, "sweep_config.aws_secret_access_key"),
         ({"grid": {}, "note": "AKIAABCDEFGHIJKLMNOP"}, "sweep_config.note"),
         ({"grid": {}, "steps": ["Bearer eyJhbGciOi"]}, "sweep_config.steps[0]"),
