@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AthenaApiError",
     "AthenaBootstrapError",
     "CanonicalJsonError",
     "ConfigError",
@@ -98,6 +99,20 @@ class AthenaBootstrapError(ExporterError):
 
 class ManifestError(AthenaBootstrapError, ValueError):
     """The SQL manifest or one of its files is missing, empty or malformed."""
+
+
+class AthenaApiError(AthenaBootstrapError):
+    """An Athena API call failed (transient errors only after retries); nothing after it ran."""
+
+    def __init__(self, entry: str, operation: str, code: str, message: str, attempts: int) -> None:
+        self.entry = entry
+        self.operation = operation
+        self.code = code
+        self.message = message
+        self.attempts = attempts
+        super().__init__(
+            f"{entry}: {operation} failed after {attempts} attempt(s): {code}: {message}"
+        )
 
 
 class QueryFailedError(AthenaBootstrapError):
