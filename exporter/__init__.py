@@ -4,6 +4,7 @@ The orchestrator calls :func:`export_run_context` once per accepted run; each wo
 :class:`ShardWriter` per shard. Both take one root: a local folder or ``s3://bucket/prefix``.
 """
 
+from ._athena import AthenaSettings, bootstrap, register_run_partitions
 from ._canonical import VOLATILE_CONFIG_KEYS, canonical_json, config_fingerprint, param_hash
 from ._contract import (
     DATASETS,
@@ -29,6 +30,7 @@ __all__ = [
     "RUN_ID_PATTERN",
     "SCHEMA_VERSION",
     "VOLATILE_CONFIG_KEYS",
+    "AthenaSettings",
     "Column",
     "Dataset",
     "ExportSettings",
@@ -39,6 +41,7 @@ __all__ = [
     "ShardWriter",
     "ShardWritten",
     "__version__",
+    "bootstrap",
     "canonical_json",
     "config_fingerprint",
     "export_run_context",
@@ -46,4 +49,5 @@ __all__ = [
     "open_root",
     "param_hash",
     "partition_path",
+    "register_run_partitions",
 ]

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from ._athena_cli import add_athena_commands
 from ._sweep import reference_configs, run_sweep, stderr_progress
 from ._version import __version__
 from .errors import ExporterError
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_sweep(sub)
+    add_athena_commands(sub)
     return parser
 
 

@@ -1,0 +1,2 @@
+-- The database every table and view of the bootstrap lives in.
+CREATE DATABASE IF NOT EXISTS ${database}

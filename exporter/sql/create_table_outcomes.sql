@@ -1,0 +1,22 @@
+-- outcomes: what each executed point's simulation produced.
+-- Columns, in file order, must match exporter/_contract.py (tests/test_athena_sql.py checks).
+-- The partition keys are in the object path only, never in the Parquet files.
+CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.outcomes (
+    schema_version STRING,
+    shard_id BIGINT,
+    point_index BIGINT,
+    param_hash STRING,
+    status STRING,
+    error_message STRING,
+    attempt INT,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    duration_ms DOUBLE,
+    metrics MAP <STRING, DOUBLE>
+)
+PARTITIONED BY (run_date DATE, run_id STRING)
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'
+LOCATION '${root}/outcomes/'
+TBLPROPERTIES ('ara.schema_version' = '${schema_version}')

@@ -1,0 +1,4 @@
+-- Recovery: register every partition folder under the outcomes table's location that the
+-- catalog does not know yet. Adds only; never drops a partition. Slow on a large table:
+-- prefer add_partitions.sql for each new run (see docs/runbook.md).
+MSCK REPAIR TABLE ${database}.outcomes
