@@ -16,6 +16,7 @@ A fingerprint / hash is the lowercase hex SHA-256 of the canonical JSON's UTF-8 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -81,12 +82,64 @@ def _normalise(value: Any, path: str) -> Any:
     )
 
 
-def canonical_json(value: Any, *, field: str = "value") -> str:
-    """``value`` as canonical JSON text; ``field`` names it in errors."""
-    normal = _normalise(value, field)
-    return json.dumps(
-        normal, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sensitive_key(key: str) -> bool:
+    return _SENSITIVE_KEY.search(key) is not None
+
+
+def _sensitive_text(text: str) -> bool:
+    return text.lstrip()[:1] in ("A", "B") and _SENSITIVE_VALUE.match(text.strip()) is not None
+
+
+def _plain(value: Any, secrets: bool) -> bool:
+    """The hot path: True when ``value`` is built only of exact dict/list/str/int/float/bool/None,
+    finite, with string keys (and, with ``secrets``, nothing credential-like), so ``json.dumps``
+    can write it as it is. Anything else takes the slow path, which converts or names the fault.
+    """
+    kind = type(value)
+    if kind is str:
+        return not (secrets and _sensitive_text(value))
+    if kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (secrets and _sensitive_key(key)):
+                return False
+            inner = type(item)  # scalars inline: this loop is the exporter's hot path
+            if inner is float:
+                if not math.isfinite(item):
+                    return False
+            elif inner is str:
+                if secrets and _sensitive_text(item):
+                    return False
+            elif not (inner is int or inner is bool or item is None or _plain(item, secrets)):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            if not _plain(item, secrets):
+                return False
+        return True
+    return False
+
+
+def canonical_json(value: Any, *, field: str = "value", refuse_secrets: bool = False) -> str:
+    """``value`` as canonical JSON text; ``field`` names it in errors.
+
+    With ``refuse_secrets`` a credential-like key or value raises :class:`SensitiveFieldError`.
+    """
+    if not _plain(value, refuse_secrets):
+        if refuse_secrets:
+            refuse_credentials(value, field)
+        value = _normalise(value, field)
+    return _ENCODER.encode(value)
 
 
 def sha256_hex(text: str) -> str:
@@ -117,7 +170,7 @@ def refuse_credentials(value: Any, path: str) -> None:
     """
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if isinstance(key, str) and _SENSITIVE_KEY.search(key):
+            if isinstance(key, str) and _sensitive_key(key):
                 raise SensitiveFieldError(
                     f"{path}.{key}",
                     "<redacted>",
@@ -127,7 +180,7 @@ def refuse_credentials(value: Any, path: str) -> None:
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             refuse_credentials(item, f"{path}[{i}]")
-    elif isinstance(value, str) and _SENSITIVE_VALUE.match(value.strip()):
+    elif isinstance(value, str) and _sensitive_text(value):
         raise SensitiveFieldError(
             path, "<redacted>", "looks like a credential; exported records never carry one"
         )

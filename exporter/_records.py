@@ -201,8 +201,8 @@ class PointResult:
         _int("point_index", self.point_index, 0)
         if not isinstance(self.params, Mapping):
             raise InvalidFieldError("params", self.params, "must be a mapping of name to value")
-        refuse_credentials(self.params, "params")
-        object.__setattr__(self, "params_json", canonical_json(self.params, field="params"))
+        params_json = canonical_json(self.params, field="params", refuse_secrets=True)
+        object.__setattr__(self, "params_json", params_json)
         started = _utc("started_at", self.started_at)
         finished = _utc("finished_at", self.finished_at)
         if finished < started:
