@@ -1,0 +1,66 @@
+{#- One row per executed point: its outcome and metrics, the effective parameters it ran with
+    and its run's context. Typed parameter / metric columns follow the project vars
+    `point_param_columns` (name: type) and `point_metric_columns` (names). -#}
+{%- set param_columns = var('point_param_columns', {}) -%}
+{%- set metric_columns = var('point_metric_columns', []) -%}
+
+with
+
+points as (
+
+    select * from {{ ref('int_outcomes_joined_to_params') }}
+
+),
+
+runs as (
+
+    select * from {{ ref('stg_sweep__run_contexts') }}
+
+),
+
+final as (
+
+    select
+        -- keys
+        points.run_id,
+        points.shard_id,
+        points.point_index,
+        points.run_date,
+
+        -- outcome
+        points.outcome_status,
+        points.error_message,
+        points.attempt,
+        points.started_at,
+        points.finished_at,
+        points.duration_ms,
+        points.metrics,
+        {%- for name in metric_columns %}
+        {{ metric_value(name, 'points.metrics') }} as metric_{{ name }},
+        {%- endfor %}
+
+        -- effective parameters
+        points.param_hash,
+        points.has_params,
+        points.param_hash_matches,
+        points.param_count,
+        points.params_json,
+        {%- for name, type in param_columns.items() %}
+        {{ param_value(name, type, 'points.params_json') }} as param_{{ name }},
+        {%- endfor %}
+
+        -- run context
+        runs.request_source,
+        runs.request_id,
+        runs.requester,
+        runs.code_version,
+        runs.config_fingerprint,
+        runs.accepted_at as run_accepted_at
+
+    from points
+    left join runs
+        on points.run_id = runs.run_id
+
+)
+
+select * from final

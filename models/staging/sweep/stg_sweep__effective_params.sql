@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('sweep', 'effective_params') }}
+
+),
+
+renamed as (
+
+    select
+        -- keys
+        run_id,
+        shard_id,
+        point_index,
+
+        -- partition
+        run_date,
+
+        -- parameters
+        param_hash,
+        param_count,
+        params_json,
+
+        -- provenance
+        schema_version
+
+    from source
+
+)
+
+select * from renamed
