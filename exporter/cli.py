@@ -28,9 +28,8 @@ Handler = Callable[[argparse.Namespace], int]
 def _cmd_sweep(args: argparse.Namespace) -> int:
     day = datetime.now(UTC).strftime("%Y%m%d")
     skips: dict[str, set[int]] = {}
-    for item in args.skip_shard:
-        name, _, shard = item.rpartition(":")
-        skips.setdefault(name, set()).add(int(shard))
+    for name, shard in args.skip_shard:
+        skips.setdefault(name, set()).add(shard)
     configs = reference_configs()[: args.runs]
     print(f"reference sweep: {len(configs)} runs into {args.root}", file=sys.stderr)
     for name, config in configs:
@@ -52,6 +51,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_shard(text: str) -> tuple[str, int]:
+    name, _, shard = text.rpartition(":")
+    if not name or not shard.isdigit():
+        raise argparse.ArgumentTypeError(f"expected RUN:SHARD such as sir-baseline:2, got {text!r}")
+    return name, int(shard)
+
+
 def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sweep",
@@ -60,17 +66,42 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "context) and run its shards in a process pool, each exporting its effective "
         "parameters and outcomes.",
     )
-    p.add_argument("--root", default=os.environ.get(ENV_ROOT, DEFAULT_ROOT),
-                   help=f"export root: a folder or s3://bucket/prefix (env {ENV_ROOT}; "
-                   f"default {DEFAULT_ROOT})")
-    p.add_argument("--runs", type=int, default=3, choices=range(1, 4), metavar="N",
-                   help="how many of the 3 reference runs (default 3)")
-    p.add_argument("--points-per-shard", type=int, default=4, metavar="N",
-                   help="shard planning input (default 4)")
-    p.add_argument("--workers", type=int, default=2, metavar="N",
-                   help="worker processes; 0 runs shards inline (default 2)")
-    p.add_argument("--skip-shard", action="append", default=[], metavar="RUN:SHARD",
-                   help="leave a shard out as if its worker was lost, e.g. sir-baseline:2")
+    p.add_argument(
+        "--root",
+        default=os.environ.get(ENV_ROOT, DEFAULT_ROOT),
+        help=f"export root: a folder or s3://bucket/prefix (env {ENV_ROOT}; "
+        f"default {DEFAULT_ROOT})",
+    )
+    p.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        choices=range(1, 4),
+        metavar="N",
+        help="how many of the 3 reference runs (default 3)",
+    )
+    p.add_argument(
+        "--points-per-shard",
+        type=int,
+        default=4,
+        metavar="N",
+        help="shard planning input (default 4)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="worker processes; 0 runs shards inline (default 2)",
+    )
+    p.add_argument(
+        "--skip-shard",
+        action="append",
+        default=[],
+        metavar="RUN:SHARD",
+        type=_run_shard,
+        help="leave a shard out as if its worker was lost, e.g. sir-baseline:2",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(handler=_cmd_sweep)
 
@@ -106,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # anything else is a bug: still one line unless --debug
         if args.debug:
             traceback.print_exc()
-        print(f"ara: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)",
-              file=sys.stderr)
+        print(
+            f"ara: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            file=sys.stderr,
+        )
         return 1
