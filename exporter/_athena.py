@@ -153,9 +153,7 @@ def validate_prefix(value: Any) -> str:
     if value == "":
         return value
     segments = value.split("/")
-    if len(value) > PREFIX_MAX_LENGTH or not all(
-        PREFIX_SEGMENT_PATTERN.match(s) for s in segments
-    ):
+    if len(value) > PREFIX_MAX_LENGTH or not all(PREFIX_SEGMENT_PATTERN.match(s) for s in segments):
         raise UnsafeValueError(
             "prefix",
             value,

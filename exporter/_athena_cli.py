@@ -91,23 +91,42 @@ def _cmd_add_partitions(args: argparse.Namespace) -> int:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", help=f"export root, s3://bucket[/prefix] (env {ENV_ROOT})")
-    p.add_argument("--database", help=f"database name (env {ENV_DATABASE}; "
-                   f"default {DEFAULT_DATABASE})")
-    p.add_argument("--workgroup", help=f"Athena workgroup (env {ENV_WORKGROUP}; "
-                   f"default {DEFAULT_WORKGROUP})")
-    p.add_argument("--output-location", metavar="S3_URL",
-                   help=f"where Athena writes query results, s3://bucket/prefix/ "
-                   f"(env {ENV_OUTPUT_LOCATION}; required unless --dry-run)")
-    p.add_argument("--region", help="AWS region (env AWS_REGION or AWS_DEFAULT_REGION; "
-                   "required unless --dry-run)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the rendered statements in order; submit nothing")
-    p.add_argument("--statement-timeout", type=float, default=DEFAULT_STATEMENT_TIMEOUT,
-                   metavar="SECONDS", help="give up on a statement still running after this "
-                   f"long (default {DEFAULT_STATEMENT_TIMEOUT:g})")
-    p.add_argument("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL,
-                   metavar="SECONDS", help="first wait between status polls; it grows to 5s "
-                   f"(default {DEFAULT_POLL_INTERVAL:g})")
+    p.add_argument(
+        "--database", help=f"database name (env {ENV_DATABASE}; default {DEFAULT_DATABASE})"
+    )
+    p.add_argument(
+        "--workgroup", help=f"Athena workgroup (env {ENV_WORKGROUP}; default {DEFAULT_WORKGROUP})"
+    )
+    p.add_argument(
+        "--output-location",
+        metavar="S3_URL",
+        help=f"where Athena writes query results, s3://bucket/prefix/ "
+        f"(env {ENV_OUTPUT_LOCATION}; required unless --dry-run)",
+    )
+    p.add_argument(
+        "--region",
+        help="AWS region (env AWS_REGION or AWS_DEFAULT_REGION; required unless --dry-run)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the rendered statements in order; submit nothing",
+    )
+    p.add_argument(
+        "--statement-timeout",
+        type=float,
+        default=DEFAULT_STATEMENT_TIMEOUT,
+        metavar="SECONDS",
+        help="give up on a statement still running after this "
+        f"long (default {DEFAULT_STATEMENT_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=DEFAULT_POLL_INTERVAL,
+        metavar="SECONDS",
+        help=f"first wait between status polls; it grows to 5s (default {DEFAULT_POLL_INTERVAL:g})",
+    )
 
 
 def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
@@ -130,10 +149,13 @@ def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
         "statement is idempotent, so re-running after a fix is safe.",
     )
     _common(p)
-    p.add_argument("--manifest", metavar="PATH",
-                   help=f"the manifest: YAML 'statements:' list or one SQL file per line, paths "
-                   f"relative to it (env {ENV_MANIFEST}; default the packaged "
-                   f"{DEFAULT_MANIFEST.parent.name}/{DEFAULT_MANIFEST.name})")
+    p.add_argument(
+        "--manifest",
+        metavar="PATH",
+        help=f"the manifest: YAML 'statements:' list or one SQL file per line, paths "
+        f"relative to it (env {ENV_MANIFEST}; default the packaged "
+        f"{DEFAULT_MANIFEST.parent.name}/{DEFAULT_MANIFEST.name})",
+    )
     p.set_defaults(handler=_cmd_bootstrap)
 
     p = commands.add_parser(
@@ -145,8 +167,9 @@ def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
     )
     _common(p)
     p.add_argument("--run-id", required=True, help="the run's id (the contract's run_id rule)")
-    p.add_argument("--run-date", required=True, metavar="YYYY-MM-DD",
-                   help="the run's partition date")
+    p.add_argument(
+        "--run-date", required=True, metavar="YYYY-MM-DD", help="the run's partition date"
+    )
     p.set_defaults(handler=_cmd_add_partitions)
 
     p = commands.add_parser(

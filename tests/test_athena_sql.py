@@ -1,4 +1,4 @@
-"""The bootstrap's SQL: it parses (sqlglot, athena), lints (sqlfluff, athena) and matches the contract.
+"""The bootstrap SQL parses (sqlglot, athena), lints (sqlfluff, athena), matches the contract.
 
 The drift check parses the rendered DDL with sqlglot and compares every table's columns (names,
 order and types), partition keys and location with ``exporter/_contract.py``. The last tests
@@ -65,9 +65,7 @@ def ddl_tables(statements: list[Statement]) -> dict[str, dict[str, Any]]:
         tables[table.name] = {
             "entry": statement.entry,
             "columns": [(c.name, _type(c.args["kind"])) for c in schema.expressions],
-            "partitions": [
-                (c.name, _type(c.args["kind"])) for c in partitioned.this.expressions
-            ],
+            "partitions": [(c.name, _type(c.args["kind"])) for c in partitioned.this.expressions],
             "location": location.this.name,
         }
     return tables
@@ -119,21 +117,20 @@ def test_every_rendered_statement_parses_with_sqlglot(statement: Statement) -> N
         assert not isinstance(tree, exp.Command), f"sqlglot fell back to Command: {statement.sql}"
 
 
-LINT_CONFIG = FluffConfig(overrides={"dialect": "athena", "templater": "raw",
-                                     "max_line_length": 120})
+LINT_CONFIG = FluffConfig(
+    overrides={"dialect": "athena", "templater": "raw", "max_line_length": 120}
+)
 
 
 @pytest.mark.parametrize("statement", all_statements(), ids=lambda s: s.entry)
 def test_every_rendered_statement_passes_sqlfluff(statement: Statement) -> None:
     result = Linter(config=LINT_CONFIG).lint_string(statement.sql + "\n")
-    violations = [
-        f"L{v.line_no} {v.rule_code()}: {v.desc()}" for v in result.get_violations()
-    ]
+    violations = [f"L{v.line_no} {v.rule_code()}: {v.desc()}" for v in result.get_violations()]
     assert violations == [], statement.sql
 
 
 def test_raw_sql_files_lint_with_the_nested_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``cd exporter/sql && sqlfluff lint .`` — the files as operators edit them, placeholders in."""
+    """``cd exporter/sql && sqlfluff lint .``: the files as operators edit them."""
     monkeypatch.chdir(SQL_DIR)
     config = FluffConfig.from_root()
     assert config.get("templater") == "placeholder"
