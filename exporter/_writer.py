@@ -123,6 +123,8 @@ class ShardWriter:
         self._storage = _storage(root, s3_client)
         self._results: dict[int, PointResult] = {}
         self._closed = False
+        #: What :meth:`close` wrote, once it has run.
+        self.written: ShardWritten | None = None
 
     def add(self, result: PointResult) -> None:
         if self._closed:
@@ -190,7 +192,8 @@ class ShardWriter:
             raise InvalidFieldError("shard_id", self.shard_id, "this shard writer is closed")
         self._closed = True
         if not self._results:
-            return ShardWritten(self.run.run_id, self.shard_id, 0, ())
+            self.written = ShardWritten(self.run.run_id, self.shard_id, 0, ())
+            return self.written
         params, outcomes = self._columns()
         bodies = []
         if self.settings.effective_params:
@@ -201,7 +204,8 @@ class ShardWriter:
             key = contract.object_key(name, self.run.run_date, self.run.run_id, self.shard_id)
             self._storage.put(key, body)
             uris.append(self._storage.uri(key))
-        return ShardWritten(self.run.run_id, self.shard_id, len(self._results), tuple(uris))
+        self.written = ShardWritten(self.run.run_id, self.shard_id, len(self._results), tuple(uris))
+        return self.written
 
     def __enter__(self) -> ShardWriter:
         return self
