@@ -1,0 +1,135 @@
+"""Shared by the dbt test modules: export a reference sweep, drive the dbt CLI, read the marts.
+
+dbt runs as a subprocess of this venv's ``dbt`` in the repository (the real project, the real
+profiles.example.yml), with its target folder, logs, profiles and DuckDB file in a temp folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from exporter._sir import resolve_params
+from exporter._sweep import plan_points, reference_configs, run_sweep
+
+REPO = Path(__file__).resolve().parent.parent
+DBT = str(Path(sys.executable).with_name("dbt"))
+POINTS_PER_SHARD = 4
+
+#: run name -> (accepted_at, shards left out as if their worker was lost)
+PLAN: dict[str, tuple[datetime, set[int]]] = {
+    "sir-baseline": (datetime(2026, 11, 20, 9, 30, tzinfo=UTC), set()),
+    "sir-fine-step": (datetime(2026, 11, 21, 8, 0, tzinfo=UTC), {1}),
+    "sir-large-town": (datetime(2026, 11, 21, 23, 59, tzinfo=UTC), set()),
+}
+
+
+@dataclass
+class ExportedRun:
+    run_id: str
+    config: dict[str, Any]
+    planned_shards: int
+    skipped_shards: set[int]
+    #: point_index -> effective params, for every point the exporter was given (not skipped)
+    params: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def export_reference_sweep(root: str) -> dict[str, ExportedRun]:
+    """The three reference runs into ``root`` (fine-step misses shard 1); what went in."""
+    runs: dict[str, ExportedRun] = {}
+    for name, config in reference_configs():
+        accepted_at, skip = PLAN[name]
+        run_id = f"{name}-{accepted_at:%Y%m%d}"
+        result = run_sweep(
+            root,
+            run_id,
+            config,
+            points_per_shard=POINTS_PER_SHARD,
+            workers=0,
+            skip_shards=skip,
+            accepted_at=accepted_at,
+        )
+        run = ExportedRun(run_id, config, result.context.shard_count, set(skip))
+        points = plan_points(config)
+        overrides = dict(config.get("fixed", {}))
+        for index, point in enumerate(points):
+            if index // POINTS_PER_SHARD not in skip:
+                run.params[index] = resolve_params(point, overrides)
+        runs[run_id] = run
+    return runs
+
+
+@dataclass
+class Dbt:
+    """The dbt CLI on this repository, with everything it writes kept under ``workdir``."""
+
+    workdir: Path
+    warehouse_root: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        profiles = self.workdir / "profiles"
+        profiles.mkdir(exist_ok=True)
+        shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.workdir / "analytics.duckdb"
+
+    @property
+    def target_path(self) -> Path:
+        return self.workdir / "target"
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "ARA_DUCKDB_PATH": str(self.duckdb_path),
+            **self.env,
+        }
+        cmd = [
+            DBT,
+            *args,
+            "--project-dir",
+            str(REPO),
+            "--profiles-dir",
+            str(self.workdir / "profiles"),
+            "--target-path",
+            str(self.target_path),
+            "--log-path",
+            str(self.workdir / "logs"),
+            "--vars",
+            json.dumps({"warehouse_root": self.warehouse_root}),
+        ]
+        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"dbt {' '.join(args)} failed ({proc.returncode}):\n"
+                f"{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+            )
+        return proc
+
+    def results(self) -> dict[str, str]:
+        """Node name -> status from the last invocation's run_results.json."""
+        data = json.loads((self.target_path / "run_results.json").read_text())
+        return {
+            r["unique_id"].split(".")[-1]
+            if r["unique_id"].startswith("unit_test")
+            else r["unique_id"].split(".")[2]: r["status"]
+            for r in data["results"]
+        }
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
+            return con.sql(sql).fetchall()

@@ -1,0 +1,205 @@
+"""dbt end to end on the local target (embedded DuckDB) over a reference sweep.
+
+One export and one ``dbt build`` for the module; every check reads what dbt built and compares
+it with what was handed to the exporter, never with dbt's own output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _dbt_scenario import Dbt, ExportedRun, export_reference_sweep
+
+from exporter import _contract as contract
+from exporter._sir import SimulationError, simulate
+
+pytestmark = pytest.mark.dbt
+
+Built = tuple[Dbt, dict[str, ExportedRun]]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    base = tmp_path_factory.mktemp("dbt_local")
+    root = base / "raw"
+    runs = export_reference_sweep(str(root))
+    dbt = Dbt(base / "dbt", str(root))
+    dbt.run("build", "--target", "local")
+    yield dbt, runs
+
+
+def test_build_passes_models_data_tests_and_unit_tests(built: Built) -> None:
+    dbt, _ = built
+    results = dbt.results()
+    assert results, "dbt build ran nothing"
+    assert set(results.values()) <= {"success", "pass"}, results
+    for node in (
+        "fct_point_outcomes",
+        "dim_runs",
+        "fct_run_metric_summary",
+        "outcomes_point_is_unique",
+        "outcomes_point_has_params",
+        "outcomes_param_hash_matches_params",
+        "effective_params_point_is_unique",
+        "unique_stg_sweep__run_contexts_run_id",
+        "dim_runs_derives_status_from_planned_and_observed",
+    ):
+        assert node in results, f"{node} did not run"
+
+
+def test_one_fact_row_per_exported_outcome_with_its_exported_params(
+    built: Built,
+) -> None:
+    dbt, runs = built
+    rows = dbt.query(
+        "select run_id, point_index, shard_id, params_json, param_beta, param_gamma, "
+        "param_population, param_model, param_r0, request_source, config_fingerprint "
+        "from fct_point_outcomes"
+    )
+    keys = [(r[0], r[1]) for r in rows]
+    expected = {(run_id, i) for run_id, run in runs.items() for i in run.params}
+    assert len(keys) == len(set(keys)) == len(expected)
+    assert set(keys) == expected
+    for run_id, index, shard_id, params_json, *typed, source, fp in rows:
+        params = runs[run_id].params[index]
+        assert json.loads(params_json) == params
+        assert shard_id == index // 4
+        names = ("beta", "gamma", "population", "model", "r0")
+        assert tuple(typed) == tuple(params[n] for n in names)
+        assert isinstance(typed[2], int) and isinstance(typed[0], float)
+        assert source == "cli"
+        assert fp is not None and len(fp) == 64
+
+
+def test_outcome_and_metrics_match_the_simulation(built: Built) -> None:
+    dbt, runs = built
+    rows = dbt.query(
+        "select run_id, point_index, outcome_status, error_message, metric_peak_infected, "
+        "metric_attack_rate from fct_point_outcomes"
+    )
+    failed = 0
+    for run_id, index, status, error, peak, attack in rows:
+        try:
+            metrics = simulate(runs[run_id].params[index])
+        except SimulationError:
+            failed += 1
+            assert (status, peak, attack) == ("failed", None, None) and error
+            continue
+        assert status == "succeeded" and error is None
+        assert peak == pytest.approx(metrics["peak_infected"], rel=1e-12)
+        assert attack == pytest.approx(metrics["attack_rate"], rel=1e-12)
+    assert failed == 3  # the baseline's unstable steps
+
+
+def test_dim_runs_completeness_and_status(built: Built) -> None:
+    dbt, runs = built
+    rows = dbt.query(
+        "select run_id, run_status, planned_shard_count, observed_shard_count, "
+        "missing_shard_count, planned_point_count, observed_point_count, failed_point_count, "
+        "request_source from dim_runs"
+    )
+    got = {r[0]: r[1:] for r in rows}
+    assert set(got) == set(runs)
+    for run_id, run in runs.items():
+        status, planned_s, observed_s, missing_s, planned_p, observed_p, _, src = got[run_id]
+        assert planned_s == run.planned_shards
+        assert observed_s == run.planned_shards - len(run.skipped_shards)
+        assert missing_s == len(run.skipped_shards)
+        assert observed_p == len(run.params)
+        assert planned_p >= observed_p
+        assert src == "cli"
+        assert status == ("partial" if run.skipped_shards else "complete"), run_id
+    assert got["sir-fine-step-20261121"][0] == "partial"
+    assert got["sir-baseline-20261120"][0] == "complete"
+    assert got["sir-baseline-20261120"][6] == 3
+    assert set(contract.RUN_STATUSES) >= {r[1] for r in rows}
+
+
+def test_metric_summary_matches_the_simulation(built: Built) -> None:
+    dbt, runs = built
+    rows = dbt.query(
+        "select run_id, metric_name, point_count, mean_value, min_value, max_value, p50_value, "
+        "p95_value from fct_run_metric_summary"
+    )
+    assert len(rows) == len(runs) * 4
+    for run_id, metric, count, mean, low, high, p50, p95 in rows:
+        values = []
+        for params in runs[run_id].params.values():
+            with contextlib.suppress(SimulationError):
+                values.append(simulate(params)[metric])
+        assert count == len(values)
+        assert mean == pytest.approx(statistics.fmean(values), rel=1e-9)
+        assert (low, high) == (pytest.approx(min(values)), pytest.approx(max(values)))
+        assert p50 == pytest.approx(statistics.median(values), rel=1e-9)
+        assert low <= p50 <= p95 <= high
+
+
+def test_unpivoted_params_are_typed_from_the_canonical_json(
+    built: Built,
+) -> None:
+    dbt, runs = built
+    rows = dbt.query(
+        "select run_id, point_index, param_name, param_type, param_value_bigint, "
+        "param_value_double, param_value_string from int_effective_params_unpivoted"
+    )
+    expected = sum(len(p) for run in runs.values() for p in run.params.values())
+    assert len(rows) == expected
+    for run_id, index, name, type_, as_int, as_double, as_text in rows:
+        value = runs[run_id].params[index][name]
+        if isinstance(value, str):
+            assert (type_, as_text) == ("string", value)
+        elif isinstance(value, int):
+            assert (type_, as_int, as_double) == ("integer", value, float(value))
+        else:
+            assert (type_, as_int, as_double) == ("float", None, value)
+
+
+def test_a_run_query_reads_only_that_runs_files(built: Built) -> None:
+    dbt, runs = built
+    root = Path(dbt.warehouse_root)
+    all_files = sorted(root.glob("outcomes/*/*/*.parquet"))
+    run_id = "sir-large-town-20261121"
+    own = [p for p in all_files if f"run_id={run_id}" in str(p)]
+    assert 0 < len(own) < len(all_files)
+    import duckdb
+
+    with duckdb.connect(str(dbt.duckdb_path), read_only=True) as con:
+        con.execute("set explain_output = 'all'")
+        plan = "\n".join(
+            str(row[1])
+            for row in con.sql(
+                "explain analyze select count(*) from stg_sweep__outcomes "
+                f"where run_id = '{run_id}'"
+            ).fetchall()
+        )
+        total = con.sql(
+            f"select count(*) from stg_sweep__outcomes where run_id = '{run_id}'"
+        ).fetchall()
+    read = re.search(r"Total Files Read:\s*(\d+)", plan)
+    assert read, plan
+    assert int(read.group(1)) == len(own)
+    scanning = re.search(r"Scanning Files:\s*(\d+)/(\d+)", plan)
+    assert scanning
+    assert (int(scanning.group(1)), int(scanning.group(2))) == (len(own), len(all_files))
+    assert total == [(len(runs[run_id].params),)]
+
+
+def test_docs_generate_on_the_local_target(built: Built) -> None:
+    dbt, _ = built
+    dbt.run("docs", "generate", "--target", "local")
+    catalog = json.loads((dbt.target_path / "catalog.json").read_text())
+    manifest = json.loads((dbt.target_path / "manifest.json").read_text())
+    nodes = catalog["nodes"]
+    assert any(k.endswith(".fct_point_outcomes") for k in nodes)
+    assert any(k.endswith(".dim_runs") for k in nodes)
+    source = manifest["sources"]["source.athena_run_analytics.sweep.outcomes"]
+    assert "one row per executed point" in source["description"]
+    for model in manifest["nodes"].values():
+        if model["resource_type"] == "model":
+            assert re.search(r"one row per", model["description"], re.I), model["name"]
