@@ -1,0 +1,140 @@
+"""The athena target without an AWS account: dbt-athena compiles every model against a moto
+server (Glue/Athena/S3 over HTTP), and every compiled model and data test parses as Athena SQL.
+
+sqlglot checks syntax, not which functions exist, so the compiled SQL is also checked for
+DuckDB-only functions that must never reach Athena.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+from _dbt_scenario import Dbt
+from conftest import Moto
+from sqlglot.errors import ErrorLevel
+
+pytestmark = pytest.mark.dbt
+
+MODELS = {
+    "stg_sweep__run_contexts",
+    "stg_sweep__effective_params",
+    "stg_sweep__outcomes",
+    "int_effective_params_unpivoted",
+    "int_outcomes_joined_to_params",
+    "int_outcome_metrics_unpivoted",
+    "fct_point_outcomes",
+    "dim_runs",
+    "fct_run_metric_summary",
+}
+DUCKDB_ONLY = re.compile(
+    r"\b(json_each|json_extract_string|quantile_cont|read_parquet|timezone|map_keys|map_values)\s*\(|::",
+    re.IGNORECASE,
+)
+
+
+@pytest.fixture(scope="module")
+def athena(moto_server: Moto, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dbt]:
+    bucket = f"ara-athena-{uuid.uuid4().hex[:12]}"
+    env = {
+        **moto_server.env(),
+        "ARA_ROOT": f"s3://{bucket}/exports",
+        "ARA_ATHENA_OUTPUT_LOCATION": f"s3://{bucket}/athena-results/",
+        "ARA_ATHENA_DATA_DIR": f"s3://{bucket}/dbt/",
+        "ARA_ATHENA_DATABASE": "sweep_analytics",
+        "ARA_ATHENA_WORKGROUP": "primary",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in moto_server.env().items():
+            mp.setenv(key, value)
+        moto_server.client("s3").create_bucket(Bucket=bucket)
+        moto_server.client("glue").create_database(DatabaseInput={"Name": "sweep_analytics"})
+    dbt = Dbt(tmp_path_factory.mktemp("dbt_athena"), env["ARA_ROOT"], env=env)
+    dbt.run("compile", "--target", "athena")
+    yield dbt
+
+
+def _compiled(dbt: Dbt) -> dict[str, Path]:
+    base = dbt.target_path / "compiled" / "athena_run_analytics"
+    return {p.stem: p for p in base.rglob("*.sql")}
+
+
+def _manifest(dbt: Dbt) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((dbt.target_path / "manifest.json").read_text())
+    return data
+
+
+def test_every_model_compiles_for_athena(athena: Dbt) -> None:
+    assert set(_compiled(athena)) >= MODELS
+    models = {
+        n["name"] for n in _manifest(athena)["nodes"].values() if n["resource_type"] == "model"
+    }
+    assert models == MODELS
+
+
+def test_every_compiled_model_and_test_parses_as_athena_sql(athena: Dbt) -> None:
+    compiled = _compiled(athena)
+    assert len(compiled) > len(MODELS)  # the data tests too
+    for name, path in compiled.items():
+        sql = path.read_text()
+        statements = sqlglot.parse(sql, read="athena", error_level=ErrorLevel.RAISE)
+        assert [s for s in statements if s is not None], name
+        assert not DUCKDB_ONLY.search(sql), f"{name} uses DuckDB-only SQL"
+
+
+def test_sources_are_the_bootstrap_tables(athena: Dbt) -> None:
+    compiled = _compiled(athena)
+    for model, table in (
+        ("stg_sweep__run_contexts", "run_context"),
+        ("stg_sweep__effective_params", "effective_params"),
+        ("stg_sweep__outcomes", "outcomes"),
+    ):
+        sql = compiled[model].read_text()
+        assert f'"awsdatacatalog"."sweep_analytics"."{table}"' in sql
+        assert "read_parquet" not in sql
+
+
+def test_cross_engine_macros_use_the_athena_forms(athena: Dbt) -> None:
+    fct = _compiled(athena)["fct_point_outcomes"].read_text()
+    assert "element_at(points.metrics, 'peak_infected') as metric_peak_infected" in fct
+    assert (
+        """cast(json_extract_scalar(points.params_json, '$["beta"]') as double) as param_beta"""
+        in fct
+    )
+    summary = _compiled(athena)["fct_run_metric_summary"].read_text()
+    assert "approx_percentile(metric_value, 0.95)" in summary
+
+
+def test_marts_are_compressed_parquet_outside_the_raw_export(athena: Dbt) -> None:
+    raw_root = athena.env["ARA_ROOT"]
+    for node in _manifest(athena)["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        config = node["config"]
+        location = config.get("external_location")
+        assert not location or not str(location).startswith(raw_root), node["name"]
+        if node["fqn"][1] == "marts":
+            assert config["materialized"] == "table"
+            assert (config["format"], config["write_compression"]) == ("parquet", "snappy")
+        else:
+            assert config["materialized"] == "view"
+
+
+def test_a_data_dir_inside_the_raw_export_is_refused(athena: Dbt) -> None:
+    inside = Dbt(
+        athena.workdir / "inside",
+        athena.warehouse_root,
+        env={**athena.env, "ARA_ATHENA_DATA_DIR": athena.env["ARA_ROOT"] + "/dbt/"},
+    )
+    proc = inside.run(
+        "run-operation", "assert_outside_raw_export", "--target", "athena", check=False
+    )
+    assert proc.returncode != 0
+    assert "inside the raw export root" in proc.stdout
+    athena.run("run-operation", "assert_outside_raw_export", "--target", "athena")
