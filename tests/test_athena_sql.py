@@ -9,7 +9,9 @@ a DDL change cannot pass.
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,3 +213,51 @@ def test_view_reads_only_contract_columns_and_joins_on_the_join_keys() -> None:
     }
     keys = {*contract.JOIN_KEYS, *contract.PARTITION_KEYS}
     assert joined_on == {frozenset((k,)) for k in keys}
+
+
+# --------------------------------------------------------------------------- the runbook's SQL
+
+RUNBOOK = Path(__file__).resolve().parent.parent / "docs" / "runbook.md"
+
+
+def runbook_sql() -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", RUNBOOK.read_text(encoding="utf-8"), re.S)
+
+
+def test_runbook_queries_parse_and_use_only_contract_tables_and_columns() -> None:
+    blocks = runbook_sql()
+    selects = [sqlglot.parse_one(b, read="athena") for b in blocks if b.startswith("SELECT")]
+    assert len(selects) >= 3
+    for block in blocks:
+        sqlglot.parse_one(block, read="athena")  # every block parses
+    for tree in selects:
+        tables = {t.alias_or_name: t.name for t in tree.find_all(exp.Table)}
+        assert {t.db for t in tree.find_all(exp.Table)} == {"sweep_analytics"}
+        aliases = {a.alias for a in tree.find_all(exp.Alias)}
+        for column in tree.find_all(exp.Column):
+            if column.name in aliases and not column.table:
+                continue
+            owners = [tables[column.table]] if column.table else list(tables.values())
+            known = {
+                name
+                for owner in owners
+                for name in (*contract.DATASETS[owner].column_names, *contract.PARTITION_KEYS)
+            }
+            assert column.name in known, f"{column.sql()} is not a contract column"
+
+
+def test_runbook_has_a_one_run_aggregate_pinned_to_both_partition_keys() -> None:
+    pinned = []
+    for block in runbook_sql():
+        tree = sqlglot.parse_one(block, read="athena")
+        where = tree.args.get("where") if isinstance(tree, exp.Select) else None
+        if where is None or not list(tree.find_all(exp.AggFunc)):
+            continue
+        literal_eqs = {
+            eq.left.name
+            for eq in where.find_all(exp.EQ)
+            if isinstance(eq.left, exp.Column) and isinstance(eq.right, exp.Literal | exp.Cast)
+        }
+        if set(contract.PARTITION_KEYS) <= literal_eqs:
+            pinned.append(block)
+    assert len(pinned) == 1
