@@ -298,3 +298,24 @@ def test_every_athena_command_has_help(capsys: pytest.CaptureFixture[str]) -> No
             main([*argv, "--help"])
         assert exit_info.value.code == 0
         assert "usage: ara athena" in capsys.readouterr().out
+
+
+def test_repair_runs_msck_on_the_three_tables_in_order(moto: Any, workgroup: str) -> None:
+    argv = cli("--workgroup", workgroup, "--region", moto.region)
+    argv[1] = "repair"
+    assert main(argv) == 0
+    assert [e["Query"] for e in submitted(moto, workgroup)] == [
+        f"MSCK REPAIR TABLE {DATABASE}.{name}" for name in contract.DATASETS
+    ]
+
+
+def test_manifest_from_the_environment(
+    moto: Any, workgroup: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "only.sql").write_text("CREATE DATABASE IF NOT EXISTS ${database}\n")
+    (tmp_path / "m.yml").write_text("statements:\n  - only.sql\n")
+    monkeypatch.setenv("ARA_ATHENA_MANIFEST", str(tmp_path / "m.yml"))
+    assert main(cli("--workgroup", workgroup, "--region", moto.region)) == 0
+    assert [e["Query"] for e in submitted(moto, workgroup)] == [
+        f"CREATE DATABASE IF NOT EXISTS {DATABASE}"
+    ]
