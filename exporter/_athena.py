@@ -311,11 +311,16 @@ def load_manifest(manifest: str | os.PathLike[str] | None = None) -> list[tuple[
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ManifestError(f"manifest={str(path)!r}: not valid YAML: {exc}") from exc
-        entries = data.get("statements") if isinstance(data, dict) else data
+        if isinstance(data, dict) and "statements" not in data:
+            raise ManifestError(
+                f"manifest={str(path)!r}: expected a 'statements:' list of SQL files, "
+                f"found keys {sorted(map(str, data))}"
+            )
         if data is not None and not isinstance(data, list | dict):
             raise ManifestError(
                 f"manifest={str(path)!r}: expected a 'statements:' list of SQL files"
             )
+        entries = data.get("statements") if isinstance(data, dict) else data
     else:
         entries = [
             line.split("#", 1)[0].strip()

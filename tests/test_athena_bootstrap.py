@@ -222,6 +222,20 @@ GOOD = "CREATE DATABASE IF NOT EXISTS ${database}\n"
             [],
             ["gone.sql", "no such file"],
         ),
+        (
+            lambda p: (p / "typo.yml").write_text("statement: [a.sql]\n") and p / "typo.yml",
+            [],
+            ["typo.yml", "expected a 'statements:' list", "['statement']"],
+        ),
+        (
+            lambda p: (
+                (p / "dup.yml").write_text("statements: [a.sql, a.sql]\n")
+                and (p / "a.sql").write_text(GOOD)
+                and p / "dup.yml"
+            ),
+            [],
+            ["'a.sql' is listed twice"],
+        ),
         (lambda p: None, ["--database", "prod-db"], ["database='prod-db'"]),
         (lambda p: None, ["--database", "x; DROP TABLE y"], ["database="]),
         (lambda p: None, ["--root", "s3://Bad_Bucket/x"], ["bucket='Bad_Bucket'"]),
@@ -239,6 +253,8 @@ GOOD = "CREATE DATABASE IF NOT EXISTS ${database}\n"
         "missing-manifest",
         "empty-manifest",
         "missing-file",
+        "manifest-key-typo",
+        "duplicate-entry",
         "database-dash",
         "database-injection",
         "bucket",
