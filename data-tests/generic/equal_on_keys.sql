@@ -4,9 +4,9 @@
 {% test equal_on_keys(model, column_name, to, field, keys) %}
 
 select
-    {% for key in keys -%}
+    {%- for key in keys %}
     child.{{ key }},
-    {% endfor -%}
+    {%- endfor %}
     child.{{ column_name }} as child_value,
     parent.{{ field }} as parent_value
 from {{ model }} as child

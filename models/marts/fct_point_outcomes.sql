@@ -3,6 +3,8 @@
     `point_param_columns` (name: type) and `point_metric_columns` (names). -#}
 {%- set param_columns = var('point_param_columns', {}) -%}
 {%- set metric_columns = var('point_metric_columns', []) -%}
+{%- if param_columns is not mapping -%}{%- set param_columns = {} -%}{%- endif -%}
+{%- if metric_columns is string -%}{%- set metric_columns = [] -%}{%- endif -%}
 
 with
 
