@@ -131,6 +131,7 @@ def test_every_rendered_statement_passes_sqlfluff(statement: Statement) -> None:
     assert violations == [], statement.sql
 
 
+@pytest.mark.filterwarnings("ignore:GitIgnorePattern:DeprecationWarning")
 def test_raw_sql_files_lint_with_the_nested_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """``cd exporter/sql && sqlfluff lint .``: the files as operators edit them."""
     monkeypatch.chdir(SQL_DIR)
