@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from ._athena_cli import add_athena_commands
+from ._summary import add_summary_command
 from ._sweep import reference_configs, run_sweep, stderr_progress
 from ._version import __version__
 from .errors import ExporterError
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_sweep(sub)
     add_athena_commands(sub)
+    add_summary_command(sub)
     return parser
 
 

@@ -203,3 +203,28 @@ def test_docs_generate_on_the_local_target(built: Built) -> None:
     for model in manifest["nodes"].values():
         if model["resource_type"] == "model":
             assert re.search(r"one row per", model["description"], re.I), model["name"]
+
+
+def test_ara_summary_prints_one_line_per_run(
+    built: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from exporter.cli import main
+
+    dbt, runs = built
+    assert main(["summary", "--duckdb", str(dbt.duckdb_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 + len(runs)
+    by_run = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(by_run) == set(runs)
+    assert by_run["sir-fine-step-20261121"][1:3] == ["partial", "1/2"]
+    assert by_run["sir-baseline-20261120"][1:5] == ["complete", "6/6", "21/21", "3"]
+
+
+def test_ara_summary_without_a_build_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from exporter.cli import main
+
+    assert main(["summary", "--duckdb", str(tmp_path / "none.duckdb")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "dbt build" in err[0]
