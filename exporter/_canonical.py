@@ -123,10 +123,7 @@ def _plain(value: Any, secrets: bool) -> bool:
                 return False
         return True
     if kind is list:
-        for item in value:
-            if not _plain(item, secrets):
-                return False
-        return True
+        return all(_plain(item, secrets) for item in value)
     return False
 
 

@@ -1,8 +1,9 @@
 """The data contract: the one place a dataset, column, partition key or layout rule is named.
 
 Everything else — the writers, the Athena DDL, the dbt sources — is derived from or checked
-against this module (see ``tests/test_contract_drift.py``). ``docs/data-contract.md`` explains it
-for people.
+against this module by tests (``tests/test_athena_sql.py`` for the DDL, ``tests/test_dbt_*.py``
+for the dbt sources, ``tests/test_contract_docs.py`` for ``docs/data-contract.md``, which explains
+it for people).
 
 Versioning: ``SCHEMA_VERSION`` is ``MAJOR.MINOR``. Within a major version changes are additive
 only (a new nullable column, a new dataset); renaming, retyping or removing a column is a new
