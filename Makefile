@@ -23,6 +23,10 @@ install: $(STAMP) ## create .venv and install the package with its dev tools
 
 demo: $(STAMP) ## run the reference sweep into ./warehouse, build the marts, print a summary
 	$(BIN)/ara sweep --root ./warehouse
+	test -f profiles.yml || cp profiles.example.yml profiles.yml
+	ARA_DUCKDB_PATH=./warehouse/analytics.duckdb $(BIN)/dbt build --target local \
+		--vars '{warehouse_root: ./warehouse}'
+	$(BIN)/ara summary --duckdb ./warehouse/analytics.duckdb
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/pytest -q
@@ -31,6 +35,7 @@ lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check exporter tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/sqlfluff lint models
 
 bench: $(STAMP) ## exporter throughput against raw pyarrow (see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_shard_write.py
