@@ -73,6 +73,7 @@ class Dbt:
     workdir: Path
     warehouse_root: str
     env: dict[str, str] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -108,7 +109,7 @@ class Dbt:
             "--log-path",
             str(self.workdir / "logs"),
             "--vars",
-            json.dumps({"warehouse_root": self.warehouse_root}),
+            json.dumps({"warehouse_root": self.warehouse_root, **self.vars}),
         ]
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
         if check and proc.returncode != 0:

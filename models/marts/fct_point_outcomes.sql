@@ -5,6 +5,11 @@
 {%- set metric_columns = var('point_metric_columns', []) -%}
 {%- if param_columns is not mapping -%}{%- set param_columns = {} -%}{%- endif -%}
 {%- if metric_columns is string -%}{%- set metric_columns = [] -%}{%- endif -%}
+{%- for name in param_columns if name in ('hash', 'count', 'hash_matches') -%}
+    {{ exceptions.raise_compiler_error(
+        "point_param_columns: '" ~ name ~ "' would shadow the column param_" ~ name
+        ~ "; read it with param_value('" ~ name ~ "') instead") }}
+{%- endfor -%}
 
 with
 
