@@ -1,8 +1,9 @@
 """Broken exports (written behind the exporter's back) make `dbt test` fail on the right test.
 
-One warehouse carries three defects, each in its own run; one `dbt build --store-failures`
-then shows exactly the three expected tests failing, and each failing test's stored rows name
-only the run that carries its defect.
+One warehouse carries three defects, each in its own run. After `dbt run`, one
+`dbt test --store-failures` shows exactly the expected tests failing (the duplicate fails the
+staging and the mart uniqueness tests), and each failing test's stored rows name only the run that
+carries its defect.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ EXPECTED_FAILURES = {
     "outcomes_point_is_unique": DUPLICATED,
     "outcomes_point_has_params": NO_PARAMS,
     "outcomes_param_hash_matches_params": BAD_HASH,
+    "fct_point_outcomes_point_is_unique": DUPLICATED,
 }
 
 
@@ -58,7 +60,8 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dbt]:
     export_reference_sweep(str(root))
     _break(root)
     dbt = Dbt(base / "dbt", str(root))
-    proc = dbt.run("build", "--target", "local", "--store-failures", check=False)
+    dbt.run("run", "--target", "local")
+    proc = dbt.run("test", "--target", "local", "--store-failures", check=False)
     assert proc.returncode == 1, proc.stdout[-4000:]
     yield dbt
 
