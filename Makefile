@@ -33,9 +33,10 @@ test: $(STAMP) ## run the whole test suite
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check exporter tests benchmarks
+	$(BIN)/ruff format --check exporter tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models
+	cd exporter/sql && ../../$(BIN)/sqlfluff lint .   # Athena DDL: its own nested .sqlfluff
 
 bench: $(STAMP) ## exporter throughput against raw pyarrow (see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_shard_write.py
