@@ -38,8 +38,8 @@ lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/sqlfluff lint models
 	cd exporter/sql && ../../$(BIN)/sqlfluff lint .   # Athena DDL: its own nested .sqlfluff
 
-bench: $(STAMP) ## exporter throughput against raw pyarrow (see docs/benchmarks.md)
-	$(BIN)/python benchmarks/bench_shard_write.py
+bench: $(STAMP) ## exporter throughput and memory against raw pyarrow (docs/benchmarks.md)
+	$(BIN)/python benchmarks/bench_shard_write.py --repeat 5
 
 clean: ## remove the venv, the warehouse and dbt's output
 	rm -rf $(VENV) warehouse target logs dbt_packages

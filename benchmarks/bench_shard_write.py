@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import resource
 import statistics
 import tempfile
 import time
@@ -100,6 +101,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     points = make_points(args.points)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with tempfile.TemporaryDirectory() as warm:  # first: the only run whose peak RSS we can see
+        via_exporter(Path(warm), points)
+    rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     tables = raw_columns(points)
     exporter_s: list[float] = []
     raw_s: list[float] = []
@@ -123,6 +128,7 @@ def main() -> None:
     print(f"ratio exporter/raw:    {e / r:.1f}x the time")
     print(f"raw incl. building:    {built + r:.3f}s  (json + SHA-256 + Arrow, no checks)")
     print(f"ratio exporter/that:   {e / (built + r):.1f}x the time")
+    print(f"exporter peak RSS:     +{rss_growth:.0f} MiB over the points held by the caller")
 
 
 if __name__ == "__main__":
