@@ -12,9 +12,8 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from exporter import RunContext, RunRef, ShardWriter, export_run_context
-from exporter._sir import SimulationError, resolve_params, simulate
-from exporter._sweep import plan_points
+from exporter import RunContext, RunRef, export_run_context
+from exporter._sweep import plan_points, run_shard
 
 
 def orchestrator_handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
@@ -46,28 +45,14 @@ def orchestrator_handler(event: dict[str, Any], _context: Any = None) -> dict[st
 
 
 def worker_handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
-    """One shard: resolve each point's effective parameters, simulate, export both datasets."""
+    """One shard. ``run_shard`` is the whole worker body: it opens a ``ShardWriter`` for the
+    shard, resolves each point's effective parameters (defaults and derived values included),
+    simulates, records the point (``add_point``, with ``error=`` for a failed one) and lets the
+    writer write both objects when the shard finishes. A retried delivery passes ``attempt``.
+    """
     root = os.environ.get("ARA_ROOT", "./warehouse")
-    run = RunRef.from_dict(event["run"])
+    run = RunRef.from_dict(event["run"])  # validates the event before any work
     shard_id = int(event["shard_id"])
-    config = event["sweep_config"]
-    points = plan_points(config)
     attempt = int(event.get("attempt", 1))  # e.g. from the Step Functions retry count
-    with ShardWriter(root, run, shard_id, attempt=attempt) as shard:
-        for index in run.shard_points(shard_id):
-            params = resolve_params(points[index], config.get("fixed"))
-            started = datetime.now(UTC)
-            try:
-                metrics, error = simulate(params), None
-            except SimulationError as exc:
-                metrics, error = {}, str(exc)
-            shard.add_point(
-                index,
-                params,
-                started_at=started,
-                finished_at=datetime.now(UTC),
-                metrics=metrics,
-                error=error,
-            )
-    assert shard.written is not None  # set when the with-block closed the shard
-    return {"run_id": run.run_id, "shard_id": shard_id, "rows": shard.written.rows}
+    rows = run_shard(root, run.to_dict(), shard_id, event["sweep_config"], attempt=attempt)
+    return {"run_id": run.run_id, "shard_id": shard_id, "rows": rows}
