@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from exporter import _contract as contract
@@ -45,3 +49,34 @@ def test_duckdb_reads_partitions_with_the_contract_types() -> None:
     )
     assert f"hive_types = {{{wanted}}}" in text
     assert "hive_types_autocast = false" in text
+
+
+MACRO = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(")
+DISPATCH_PREFIX = re.compile(r"^(default|duckdb|athena)__")
+
+
+def test_one_macro_per_file_named_after_it() -> None:
+    """A file holds one macro (with its adapter.dispatch implementations) and is named after it."""
+    files = sorted((REPO / "macros").rglob("*.sql"))
+    assert files
+    for path in files:
+        names = {DISPATCH_PREFIX.sub("", n) for n in MACRO.findall(path.read_text())}
+        assert names == {path.stem}, (path.relative_to(REPO), sorted(names))
+
+
+def test_every_declared_dbt_folder_is_in_git() -> None:
+    """A fresh clone has every folder dbt_project.yml declares (git keeps no empty folder)."""
+    if not (REPO / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    project = yaml.safe_load((REPO / "dbt_project.yml").read_text())
+    folders = [
+        folder
+        for key in ("model-paths", "macro-paths", "test-paths", "seed-paths", "analysis-paths")
+        for folder in project[key]
+    ]
+    assert "seeds" in folders and "analyses" in folders
+    for folder in folders:
+        tracked = subprocess.run(
+            ["git", "ls-files", "--", folder], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert tracked, f"{folder}/ has no file in git"
