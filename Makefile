@@ -41,5 +41,5 @@ lint: $(STAMP) ## ruff, mypy and sqlfluff
 bench: $(STAMP) ## exporter throughput and memory against raw pyarrow (docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_shard_write.py --repeat 5
 
-clean: ## remove the venv, the warehouse and dbt's output
-	rm -rf $(VENV) warehouse target logs dbt_packages
+clean: ## remove the venv and dbt's output (exported data in ./warehouse is kept)
+	rm -rf $(VENV) target logs dbt_packages

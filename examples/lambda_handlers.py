@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from exporter import RunContext, RunRef, export_run_context
-from exporter._sweep import plan_points, run_shard
+from exporter.reference import plan_points, run_shard
 
 
 def orchestrator_handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
@@ -22,10 +22,7 @@ def orchestrator_handler(event: dict[str, Any], _context: Any = None) -> dict[st
     config = event["sweep_config"]
     ctx = RunContext(
         run_id=event["run_id"],
-        # a redelivered request must keep its first acceptance time: it fixes the run's partition
-        accepted_at=datetime.fromisoformat(event["accepted_at"])
-        if "accepted_at" in event
-        else datetime.now(UTC),
+        accepted_at=datetime.now(UTC),
         request_source="api",
         request_id=event.get("request_id"),
         requester=event.get("requester"),
@@ -34,8 +31,10 @@ def orchestrator_handler(event: dict[str, Any], _context: Any = None) -> dict[st
         point_count=len(plan_points(config)),
         sweep_config=config,
     )
-    export_run_context(root, ctx)
-    run = ctx.ref().to_dict()
+    # A redelivered request is a no-op that returns the run's first partition date: fan out
+    # with acceptance.run, never ctx.ref(), so every shard lands beside the run context.
+    acceptance = export_run_context(root, ctx)
+    run = acceptance.run.to_dict()
     return {
         "run": run,
         "shards": [

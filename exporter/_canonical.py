@@ -31,7 +31,10 @@ __all__ = [
     "canonical_json",
     "config_fingerprint",
     "param_hash",
+    "redact",
+    "refuse_credentials",
     "sha256_hex",
+    "stable_config",
 ]
 
 #: Top-level sweep-config keys that change from request to request without changing the sweep;
@@ -139,13 +142,38 @@ def canonical_json(value: Any, *, field: str = "value", refuse_secrets: bool = F
     return _ENCODER.encode(value)
 
 
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def sha256_hex(text: str, *, field: str = "value") -> str:
+    """Lowercase hex SHA-256 of ``text``'s UTF-8 bytes."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalJsonError(
+            field, "<text>", "holds a lone surrogate, which is not valid Unicode"
+        ) from None
+    return hashlib.sha256(data).hexdigest()
+
+
+_SECRET_IN_TEXT = re.compile(
+    r"(?:AKIA|ASIA)[A-Z0-9]{16}"
+    r"|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}"
+    r"|\b(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|authorization)"
+    r"\s*[=:]\s*\S+",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with credential-looking pieces replaced by ``[REDACTED]``.
+
+    Used for free text the exporter cannot refuse (a failed point's error message comes from an
+    exception, and failing the whole shard over it would lose the outcome).
+    """
+    return _SECRET_IN_TEXT.sub("[REDACTED]", text)
 
 
 def param_hash(params: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a point's effective parameters."""
-    return sha256_hex(canonical_json(params, field="params"))
+    return sha256_hex(canonical_json(params, field="params"), field="params")
 
 
 def stable_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,7 +183,7 @@ def stable_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def config_fingerprint(config: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a sweep configuration, volatile keys left out."""
-    return sha256_hex(canonical_json(stable_config(config), field="config"))
+    return sha256_hex(canonical_json(stable_config(config), field="config"), field="config")
 
 
 def refuse_credentials(value: Any, path: str) -> None:

@@ -23,7 +23,11 @@ __all__ = [
     "JOIN_KEYS",
     "OUTCOME_STATUSES",
     "PARTITION_KEYS",
+    "PARTITION_TYPES",
+    "RUN_CONTEXT_OBJECT",
     "RUN_ID_PATTERN",
+    "RUN_INDEX_PREFIX",
+    "RUN_PLAN_FIELDS",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
     "Column",
@@ -31,6 +35,7 @@ __all__ = [
     "dataset",
     "object_key",
     "partition_path",
+    "run_index_key",
     "shard_object_name",
 ]
 
@@ -51,6 +56,17 @@ OUTCOME_STATUSES: tuple[str, ...] = ("succeeded", "failed")
 RUN_STATUSES: tuple[str, ...] = ("accepted", "partial", "complete", "failed")
 
 RUN_CONTEXT_OBJECT = "run_context.parquet"
+#: The exporter's acceptance index: one small JSON object per accepted run, ``{root}/_run_index/
+#: {run_id}.json``, holding the run's partition date and plan. It is how a re-acceptance on
+#: another day finds the run's first partition. Not a dataset: no table or model reads it.
+RUN_INDEX_PREFIX = "_run_index"
+#: The run-context fields a re-acceptance must repeat exactly (else RunConflictError).
+RUN_PLAN_FIELDS: tuple[str, ...] = (
+    "config_fingerprint",
+    "code_version",
+    "points_per_shard",
+    "point_count",
+)
 SHARD_OBJECT_DIGITS = 5
 
 
@@ -214,7 +230,12 @@ OUTCOMES = Dataset(
         ),
         Column("started_at", _TS, "timestamp", "When the point's simulation started (UTC)."),
         Column("finished_at", _TS, "timestamp", "When the point's simulation finished (UTC)."),
-        Column("duration_ms", pa.float64(), "double", "finished_at - started_at in milliseconds."),
+        Column(
+            "duration_ms",
+            pa.float64(),
+            "double",
+            "finished_at - started_at in ms, unrounded (the timestamps are stored in ms).",
+        ),
         Column(
             "metrics",
             _METRICS,
@@ -246,6 +267,11 @@ def partition_path(dataset_name: str, run_date: date, run_id: str) -> str:
 def shard_object_name(shard_id: int) -> str:
     """Deterministic object name of one shard: ``shard-00042.parquet``."""
     return f"shard-{shard_id:0{SHARD_OBJECT_DIGITS}d}.parquet"
+
+
+def run_index_key(run_id: str) -> str:
+    """Key of a run's acceptance-index object."""
+    return f"{RUN_INDEX_PREFIX}/{run_id}.json"
 
 
 def object_key(dataset_name: str, run_date: date, run_id: str, shard_id: int | None = None) -> str:

@@ -9,7 +9,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from . import _contract as contract
-from ._canonical import canonical_json, config_fingerprint, refuse_credentials, stable_config
+from ._canonical import (
+    canonical_json,
+    config_fingerprint,
+    redact,
+    refuse_credentials,
+    sha256_hex,
+    stable_config,
+)
 from .errors import (
     InvalidFieldError,
     NonFiniteMetricError,
@@ -41,8 +48,29 @@ def _text(name: str, value: Any, *, optional: bool = False) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise InvalidFieldError(name, value, "must be a non-empty string")
+    _utf8(name, value)
     refuse_credentials(value, name)
     return value
+
+
+def _utf8(name: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidFieldError(
+            name, value, "is not valid Unicode (a lone surrogate cannot be stored)"
+        ) from None
+
+
+def _metric_number(name: str, value: Any) -> float:
+    number = value
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        number = value.item()
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        raise InvalidFieldError(name, value, "must be an int or float (or a NumPy number)")
+    if not math.isfinite(number):
+        raise NonFiniteMetricError(name, value, "metrics must be finite")
+    return float(number)
 
 
 def _utc(name: str, value: Any) -> datetime:
@@ -196,6 +224,7 @@ class PointResult:
     metrics: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
     params_json: str = field(init=False)
+    param_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
         _int("point_index", self.point_index, 0)
@@ -203,6 +232,7 @@ class PointResult:
             raise InvalidFieldError("params", self.params, "must be a mapping of name to value")
         params_json = canonical_json(self.params, field="params", refuse_secrets=True)
         object.__setattr__(self, "params_json", params_json)
+        object.__setattr__(self, "param_hash", sha256_hex(params_json, field="params"))
         started = _utc("started_at", self.started_at)
         finished = _utc("finished_at", self.finished_at)
         if finished < started:
@@ -215,17 +245,15 @@ class PointResult:
         for name, value in self.metrics.items():
             if not isinstance(name, str) or not name:
                 raise InvalidFieldError("metrics", name, "metric names must be non-empty strings")
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                try:
-                    value = float(value)  # numpy scalars
-                except (TypeError, ValueError):
-                    raise InvalidFieldError(f"metrics.{name}", value, "must be a number") from None
-            if not math.isfinite(value):
-                raise NonFiniteMetricError(f"metrics.{name}", value, "metrics must be finite")
-            clean[name] = float(value)
+            _utf8(f"metrics.{name}", name)
+            refuse_credentials({name: None}, "metrics")
+            clean[name] = _metric_number(f"metrics.{name}", value)
         object.__setattr__(self, "metrics", clean)
-        if self.error is not None and (not isinstance(self.error, str) or not self.error):
-            raise InvalidFieldError("error", self.error, "must be a non-empty string or None")
+        if self.error is not None:
+            if not isinstance(self.error, str) or not self.error:
+                raise InvalidFieldError("error", self.error, "must be a non-empty string or None")
+            _utf8("error", self.error)
+            object.__setattr__(self, "error", redact(self.error))
 
     @property
     def status(self) -> str:

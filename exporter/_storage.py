@@ -126,7 +126,7 @@ class S3Storage:
             raise StorageError(f"{self.uri(key)}: {exc}") from exc
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             self.client.put_object(
@@ -137,10 +137,12 @@ class S3Storage:
             if code in {"PreconditionFailed", "ConditionalRequestConflict", "412"}:
                 return False
             raise StorageError(f"{self.uri(key)}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"{self.uri(key)}: {exc}") from exc
         return True
 
     def get(self, key: str) -> bytes | None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
@@ -149,13 +151,18 @@ class S3Storage:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 return None
             raise StorageError(f"{self.uri(key)}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"{self.uri(key)}: {exc}") from exc
 
     def list(self, prefix: str) -> list[str]:
         keys: list[str] = []
         strip = len(self.prefix) + 1 if self.prefix else 0
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
-            keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+                keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        except Exception as exc:  # ClientError, BotoCoreError (no credentials, no endpoint)
+            raise StorageError(f"{self.uri(prefix)}: {exc}") from exc
         return sorted(keys)
 
     def uri(self, key: str) -> str:

@@ -20,6 +20,7 @@ from ._records import RunContext, RunRef
 from ._settings import ExportSettings
 from ._sir import SimulationError, resolve_params, simulate
 from ._writer import ShardWriter, export_run_context
+from .errors import InvalidFieldError
 
 __all__ = ["SweepResult", "plan_points", "reference_configs", "run_shard", "run_sweep"]
 
@@ -113,8 +114,11 @@ def run_sweep(
     """Accept a run, then run its shards in a process pool (``workers=0`` runs them inline).
 
     ``skip_shards`` leaves shards out, as if their workers had been lost (for partial runs).
+    Everything is validated before the run is accepted: a bad argument writes nothing.
     """
     start = time.perf_counter()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise InvalidFieldError("workers", workers, "must be an integer >= 0 (0 runs inline)")
     points = plan_points(config)
     context = RunContext(
         run_id=run_id,
@@ -127,9 +131,11 @@ def run_sweep(
         point_count=len(points),
         sweep_config=dict(config),
     )
-    export_run_context(root, context, settings=settings)
-    event = context.ref().to_dict()
     skip = set(skip_shards)
+    for shard in sorted(skip):
+        context.ref().shard_points(shard)  # raises for a shard the run does not plan
+    acceptance = export_run_context(root, context, settings=settings)
+    event = acceptance.run.to_dict()  # the first acceptance's partition date
     shards = [s for s in range(context.shard_count) if s not in skip]
     done = 0
     report = progress or (lambda _msg: None)

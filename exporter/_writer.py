@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -14,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import _contract as contract
-from ._canonical import sha256_hex
+from ._canonical import canonical_json
 from ._records import PointResult, RunContext, RunRef
 from ._settings import ExportSettings
 from ._storage import Storage, open_root
@@ -42,12 +43,33 @@ def _storage(root: str | os.PathLike[str] | Storage, s3_client: Any) -> Storage:
 
 @dataclass(frozen=True)
 class RunAcceptance:
-    """What :func:`export_run_context` did: ``written``, ``unchanged`` (same run, same config)
-    or ``disabled`` (the feature gate is off)."""
+    """What :func:`export_run_context` did, and the run reference to hand to the workers.
+
+    ``action`` is ``written``, ``unchanged`` (the run was accepted before, with the same plan and
+    configuration) or ``disabled`` (the feature gate is off). ``run`` carries the run's partition
+    date from its *first* acceptance: fan out with ``run.to_dict()``, not ``context.ref()``.
+    """
 
     run_id: str
     action: str
     uri: str | None
+    run: RunRef
+
+
+def _plan(context: RunContext) -> dict[str, Any]:
+    return {
+        "run_id": context.run_id,
+        "run_date": context.run_date.isoformat(),
+        "accepted_at": context.accepted_at.isoformat(),
+        "schema_version": contract.SCHEMA_VERSION,
+        **{name: getattr(context, name) for name in contract.RUN_PLAN_FIELDS},
+    }
+
+
+def _check_same_plan(run_id: str, stored: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    for name in contract.RUN_PLAN_FIELDS:
+        if stored.get(name) != new[name]:
+            raise RunConflictError(run_id, name, stored.get(name), new[name])
 
 
 def export_run_context(
@@ -59,28 +81,34 @@ def export_run_context(
 ) -> RunAcceptance:
     """Write the run-context object of an accepted run, once.
 
-    Accepting the same ``run_id`` again with the same configuration fingerprint is a no-op;
-    with another fingerprint it raises :class:`RunConflictError` and the stored object stays.
-    A retried acceptance must carry the original ``accepted_at``: it fixes the run's partition.
+    Accepting the same ``run_id`` again with the same plan and configuration (the contract's
+    ``RUN_PLAN_FIELDS``) is a no-op, on any day: the run keeps the partition date of its first
+    acceptance, recorded in the acceptance index (``_run_index/{run_id}.json``, written with an
+    atomic create-if-absent). A different plan or configuration raises :class:`RunConflictError`
+    and nothing is written. Request fields (request id, requester, source) may differ.
     """
     settings = settings or ExportSettings.from_env()
     if not settings.run_context:
-        return RunAcceptance(context.run_id, "disabled", None)
+        return RunAcceptance(context.run_id, "disabled", None, context.ref())
     storage = _storage(root, s3_client)
+    plan = _plan(context)
+    index_key = contract.run_index_key(context.run_id)
+    if not storage.put_if_absent(index_key, canonical_json(plan).encode()):
+        raw = storage.get(index_key)
+        stored_plan = json.loads(raw) if raw is not None else plan
+        _check_same_plan(context.run_id, stored_plan, plan)
+        first = datetime.fromisoformat(stored_plan["accepted_at"])
+        if first != context.accepted_at:  # keep the first acceptance's time and partition
+            context = replace(context, accepted_at=first)
     key = contract.object_key("run_context", context.run_date, context.run_id)
-    row = context.row(__version__)
-    body = to_parquet(contract.RUN_CONTEXT, {k: [v] for k, v in row.items()})
-    if storage.put_if_absent(key, body):
-        return RunAcceptance(context.run_id, "written", storage.uri(key))
+    body = to_parquet(contract.RUN_CONTEXT, {k: [v] for k, v in context.row(__version__).items()})
+    if storage.put_if_absent(key, body):  # also completes an acceptance that crashed here
+        return RunAcceptance(context.run_id, "written", storage.uri(key), context.ref())
     stored = storage.get(key)
-    stored_fp = (
-        pq.read_table(io.BytesIO(stored), columns=["config_fingerprint"]).column(0)[0].as_py()
-        if stored is not None
-        else None
-    )
-    if stored_fp != context.config_fingerprint:
-        raise RunConflictError(context.run_id, str(stored_fp), context.config_fingerprint)
-    return RunAcceptance(context.run_id, "unchanged", storage.uri(key))
+    if stored is not None:  # written by an exporter without the index: compare the object
+        row = pq.read_table(io.BytesIO(stored)).to_pylist()[0]
+        _check_same_plan(context.run_id, row, plan)
+    return RunAcceptance(context.run_id, "unchanged", storage.uri(key), context.ref())
 
 
 @dataclass(frozen=True)
@@ -160,7 +188,7 @@ class ShardWriter:
 
     def _columns(self) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
         results = [self._results[i] for i in sorted(self._results)]
-        hashes = [sha256_hex(r.params_json) for r in results]
+        hashes = [r.param_hash for r in results]
         common: dict[str, list[Any]] = {
             "schema_version": [contract.SCHEMA_VERSION] * len(results),
             "shard_id": [self.shard_id] * len(results),

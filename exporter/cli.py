@@ -6,6 +6,7 @@ Errors print as one line; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
@@ -14,9 +15,9 @@ from datetime import UTC, datetime
 
 from ._athena_cli import add_athena_commands
 from ._summary import add_summary_command
-from ._sweep import reference_configs, run_sweep, stderr_progress
+from ._sweep import plan_points, reference_configs, run_sweep, stderr_progress
 from ._version import __version__
-from .errors import ExporterError
+from .errors import ExporterError, InvalidFieldError
 
 __all__ = ["main"]
 
@@ -32,6 +33,22 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     for name, shard in args.skip_shard:
         skips.setdefault(name, set()).add(shard)
     configs = reference_configs()[: args.runs]
+    shard_counts = {
+        name: math.ceil(len(plan_points(config)) / args.points_per_shard)
+        for name, config in configs
+    }
+    for name, shards in skips.items():  # check every run's skips before the first run starts
+        if name not in shard_counts:
+            raise InvalidFieldError(
+                "--skip-shard", name, f"is not one of this sweep's runs: {', '.join(shard_counts)}"
+            )
+        for shard in sorted(shards):
+            if shard >= shard_counts[name]:
+                raise InvalidFieldError(
+                    "--skip-shard",
+                    f"{name}:{shard}",
+                    f"{name} has shards 0..{shard_counts[name] - 1}",
+                )
     print(f"reference sweep: {len(configs)} runs into {args.root}", file=sys.stderr)
     for name, config in configs:
         run_id = f"{name}-{day}"
@@ -50,6 +67,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             f"{result.seconds:.2f}s, config {result.context.config_fingerprint[:12]}"
         )
     return 0
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
 
 
 def _run_shard(text: str) -> tuple[str, int]:
@@ -83,14 +113,14 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument(
         "--points-per-shard",
-        type=int,
+        type=_count(1),
         default=4,
         metavar="N",
         help="shard planning input (default 4)",
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=_count(0),
         default=2,
         metavar="N",
         help="worker processes; 0 runs shards inline (default 2)",

@@ -77,15 +77,16 @@ class UnsafeValueError(ValidationError):
 
 
 class RunConflictError(ExporterError):
-    """A run id was accepted again with a different configuration; the stored record is kept."""
+    """A run id was accepted again with another plan or configuration; the stored run is kept."""
 
-    def __init__(self, run_id: str, stored_fingerprint: str, new_fingerprint: str) -> None:
+    def __init__(self, run_id: str, field: str, stored: Any, new: Any) -> None:
         self.run_id = run_id
-        self.stored_fingerprint = stored_fingerprint
-        self.new_fingerprint = new_fingerprint
+        self.field = field
+        self.stored = stored
+        self.new = new
         super().__init__(
-            f"run_id={run_id!r}: already accepted with config_fingerprint={stored_fingerprint}, "
-            f"refusing config_fingerprint={new_fingerprint}; the stored run context is unchanged"
+            f"run_id={run_id!r}: already accepted with {field}={_show(stored)}, refusing "
+            f"{field}={_show(new)}; the stored run context is unchanged (use a new run_id)"
         )
 
 

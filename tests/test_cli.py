@@ -77,3 +77,36 @@ def test_errors_are_one_line_and_debug_shows_the_traceback(tmp_path: Path) -> No
 def test_bad_option_value_is_a_usage_error() -> None:
     bad = run("sweep", "--skip-shard", "nonsense")
     assert bad.returncode == 2 and "expected RUN:SHARD" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "-1"], "expected a whole number >= 0"),
+        (["--points-per-shard", "0"], "expected a whole number >= 1"),
+    ],
+)
+def test_bad_numbers_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    bad = run("sweep", "--root", str(tmp_path), *args)
+    assert bad.returncode == 2 and message in bad.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("skip", "message"),
+    [
+        (
+            "sir-nosuch:1",
+            "--skip-shard='sir-nosuch': is not one of this sweep's runs: "
+            "sir-baseline, sir-fine-step, sir-large-town",
+        ),
+        ("sir-fine-step:9", "--skip-shard='sir-fine-step:9': sir-fine-step has shards 0..1"),
+    ],
+)
+def test_skip_shard_typos_are_refused_before_any_run(
+    tmp_path: Path, skip: str, message: str
+) -> None:
+    bad = run("sweep", "--root", str(tmp_path), "--skip-shard", skip)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == f"ara: error: {message}"
+    assert list(tmp_path.iterdir()) == []  # the first run was not started either

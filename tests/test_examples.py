@@ -31,7 +31,6 @@ def test_orchestrator_then_workers_on_s3(
     request = {
         "run_id": "api-run-1",
         "request_id": "req-9",
-        "accepted_at": "2026-11-23T08:00:00+00:00",
         "requester": "alice",
         "points_per_shard": 3,
         "sweep_config": {"grid": {"beta": [0.2, 0.3], "gamma": [0.1, 0.2, 0.25]}},

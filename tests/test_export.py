@@ -30,7 +30,7 @@ from exporter._contract import RUN_CONTEXT_OBJECT, shard_object_name
 from exporter._sir import resolve_params
 from exporter._storage import Storage
 from exporter._sweep import plan_points, reference_configs, run_shard, run_sweep
-from exporter.errors import RunConflictError
+from exporter.errors import InvalidFieldError, RunConflictError, StorageError
 
 ACCEPTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 NAME, CONFIG = reference_configs()[0]
@@ -52,10 +52,12 @@ def read(storage: Storage, key: str) -> Any:
     return pq.read_table(io.BytesIO(body))
 
 
-def sweep(root: str, run_id: str = "run-a", **kwargs: Any) -> RunContext:
-    result = run_sweep(
-        root, run_id, CONFIG, points_per_shard=PPS, workers=0, accepted_at=ACCEPTED, **kwargs
-    )
+def sweep(
+    root: str, run_id: str = "run-a", accepted_at_override: datetime | None = None, **kwargs: Any
+) -> RunContext:
+    options: dict[str, Any] = {"points_per_shard": PPS, "workers": 0, **kwargs}
+    accepted = accepted_at_override or ACCEPTED
+    result = run_sweep(root, run_id, CONFIG, accepted_at=accepted, **options)
     return result.context
 
 
@@ -71,7 +73,10 @@ def test_layout_schema_and_hashes_match_the_contract(root: str) -> None:
     points = plan_points(CONFIG)
     expected_params = {i: resolve_params(p, CONFIG.get("fixed")) for i, p in enumerate(points)}
     seen: Counter[int] = Counter()
+    assert storage.list("_run_index") == ["_run_index/run-a.json"]
     for key in storage.list(""):
+        if key.startswith("_run_index/"):
+            continue
         dataset = DATASETS[key.split("/", 1)[0]]
         table = read(storage, key)
         assert table.schema.equals(dataset.arrow_schema(), check_metadata=False), key
@@ -150,14 +155,43 @@ def test_reaccepting_a_run(root: str) -> None:
     ctx = sweep(root)
     storage = open_root(root)
     key = storage.list("run_context")[0]
-    before = storage.get(key)
+    before = storage.get(key), storage.get("_run_index/run-a.json")
     later = RunContext(**{**_fields(ctx), "request_id": "req-retry"})
     assert export_run_context(root, later).action == "unchanged"
-    changed = RunContext(**{**_fields(ctx), "sweep_config": {"grid": {"beta": [9.0]}}})
-    with pytest.raises(RunConflictError) as info:
-        export_run_context(root, changed)
-    assert info.value.stored_fingerprint == ctx.config_fingerprint
-    assert storage.get(key) == before
+    for name, value in [
+        ("sweep_config", {"grid": {"beta": [9.0]}}),
+        ("points_per_shard", 5),
+        ("code_version", "other"),
+    ]:
+        changed = RunContext(**{**_fields(ctx), name: value})
+        with pytest.raises(RunConflictError) as info:
+            export_run_context(root, changed)
+        field = "config_fingerprint" if name == "sweep_config" else name
+        assert info.value.field == field and info.value.stored == getattr(ctx, field)
+        assert field in str(info.value)
+    assert (storage.get(key), storage.get("_run_index/run-a.json")) == before
+    assert storage.list("run_context") == [key]
+
+
+def test_reaccepting_on_another_day_keeps_the_first_partition(root: str) -> None:
+    ctx = sweep(root)
+    next_day = RunContext(**{**_fields(ctx), "accepted_at": ACCEPTED + timedelta(days=1)})
+    acceptance = export_run_context(root, next_day)
+    assert acceptance.action == "unchanged"
+    assert acceptance.run == ctx.ref()  # workers fan out to the first day's partition
+    assert len(open_root(root).list("run_context")) == 1
+    # the reference orchestrator does the same: a redelivery writes shards beside the context
+    sweep(root, accepted_at_override=ACCEPTED + timedelta(days=2))
+    keys = open_root(root).list("")
+    assert not [k for k in keys if "run_date=2026-11-24" in k or "run_date=2026-11-25" in k]
+
+
+def test_acceptance_that_crashed_after_the_index_is_completed(tmp_path: Path) -> None:
+    ctx = RunContext(**{**_fields(sweep(str(tmp_path))), "request_id": "again"})
+    stored = next((tmp_path / "run_context").rglob("*.parquet"))
+    stored.unlink()  # as if the orchestrator died between the index and the object
+    result = export_run_context(tmp_path, ctx)
+    assert result.action == "written" and stored.exists()
 
 
 def _fields(ctx: RunContext) -> dict[str, Any]:
@@ -212,3 +246,37 @@ def test_timestamps_are_utc_and_duration_matches(tmp_path: Path) -> None:
     assert row1["started_at"] == datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     assert row1["duration_ms"] == 1500.0 and row1["metrics"] == [("m", 1.0)]
     assert (row0["status"], row0["error_message"], row0["metrics"]) == ("failed", "boom", [])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"), [({"workers": -1}, "workers"), ({"skip_shards": {6}}, "shard_id")]
+)
+def test_bad_sweep_arguments_write_nothing(tmp_path: Path, kwargs: Any, field: str) -> None:
+    with pytest.raises(InvalidFieldError) as info:
+        sweep(str(tmp_path), **kwargs)
+    assert info.value.field == field
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreachable_s3_is_a_storage_error(tmp_path: Path) -> None:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9",  # nothing listens on the discard port
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    storage = open_root("s3://bucket/prefix", s3_client=client)
+    for call in (
+        lambda: storage.put_if_absent("k", b"1"),
+        lambda: storage.get("k"),
+        lambda: storage.list(""),
+        lambda: storage.put("k", b"1"),
+    ):
+        with pytest.raises(StorageError) as info:
+            call()
+        assert "s3://bucket/prefix" in str(info.value)

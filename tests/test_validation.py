@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -163,19 +164,69 @@ def test_timestamps_must_be_aware_and_ordered(tmp_path: Path) -> None:
         ({"grid": {}, "steps": ["Bearer eyJhbGciOi"]}, "sweep_config.steps[0]"),
     ],
 )
-def test_credentials_are_refused_not_exported(tmp_path: Path, config: Any, field: str) -> None:
+def test_credentials_are_refused_not_exported(config: Any, field: str) -> None:
     with pytest.raises(SensitiveFieldError) as info:
         context(sweep_config=config)
     assert info.value.field == field
     assert "hunter2" not in str(info.value) and "AKIA" not in str(info.value)
-    assert files(tmp_path) == []
 
 
 def test_credentials_in_params_and_requester_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SensitiveFieldError), ShardWriter(tmp_path, RUN, 0) as shard:
         shard.add_point(0, {"db_password": "x"}, started_at=T0, finished_at=T1)
+    assert files(tmp_path) == []
     with pytest.raises(SensitiveFieldError):
         context(requester="Basic dXNlcjpwYXNzd29yZA==")
+    with pytest.raises(SensitiveFieldError) as info, ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, metrics={"api_key": 1.0})
+    assert info.value.field == "metrics.api_key"
+    assert files(tmp_path) == []
+
+
+def test_credentials_in_error_messages_are_redacted(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    error = "auth failed: token=abc123 header Bearer eyJhbGciOiJIUzI1 key AKIAABCDEFGHIJKLMNOP"
+    with ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, error=error)
+    (path,) = [p for p in files(tmp_path) if "outcomes" in p.parts]
+    stored = pq.read_table(path).column("error_message")[0].as_py()
+    assert stored.startswith("auth failed: ") and stored.count("[REDACTED]") == 3
+    for secret in ("abc123", "eyJhbGciOiJIUzI1", "AKIAABCDEFGHIJKLMNOP"):
+        assert secret not in stored
+
+
+@pytest.mark.parametrize("value", ["12.5", Decimal("1.5"), True, None, [1.0]])
+def test_metric_values_must_be_real_numbers(tmp_path: Path, value: Any) -> None:
+    with pytest.raises(InvalidFieldError) as info, ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, metrics={"peak": value})
+    assert info.value.field == "metrics.peak"
+    assert files(tmp_path) == []
+
+
+def test_numpy_metrics_are_numbers(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    with ShardWriter(tmp_path, RUN, 0) as shard:
+        point = shard.add_point(
+            0,
+            {"a": 1},
+            started_at=T0,
+            finished_at=T1,
+            metrics={"f": np.float32(0.5), "i": np.int64(3)},
+        )
+    assert point.metrics == {"f": 0.5, "i": 3.0}
+
+
+def test_lone_surrogates_are_rejected_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(CanonicalJsonError) as info, ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"label": "bad \ud800"}, started_at=T0, finished_at=T1)
+    assert info.value.field == "params"
+    with pytest.raises(InvalidFieldError) as err, ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, error="bad \udfff")
+    assert err.value.field == "error"
+    with pytest.raises(InvalidFieldError) as ctx_err:
+        context(requester="bad \ud800")
+    assert ctx_err.value.field == "requester"
     assert files(tmp_path) == []
 
 
