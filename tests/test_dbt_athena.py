@@ -126,15 +126,21 @@ def test_marts_are_compressed_parquet_outside_the_raw_export(athena: Dbt) -> Non
             assert config["materialized"] == "view"
 
 
-def test_a_data_dir_inside_the_raw_export_is_refused(athena: Dbt) -> None:
-    inside = Dbt(
-        athena.workdir / "inside",
+@pytest.mark.parametrize("where", ["inside", "parent"])
+def test_a_data_dir_overlapping_the_raw_export_is_refused(athena: Dbt, where: str) -> None:
+    bucket_root = athena.env["ARA_ROOT"].rsplit("/", 1)[0] + "/"  # s3://bucket/, holds exports/
+    data_dir = {"inside": athena.env["ARA_ROOT"] + "/dbt/", "parent": bucket_root}[where]
+    overlapping = Dbt(
+        athena.workdir / where,
         athena.warehouse_root,
-        env={**athena.env, "ARA_ATHENA_DATA_DIR": athena.env["ARA_ROOT"] + "/dbt/"},
+        env={**athena.env, "ARA_ATHENA_DATA_DIR": data_dir},
     )
-    proc = inside.run(
+    proc = overlapping.run(
         "run-operation", "assert_outside_raw_export", "--target", "athena", check=False
     )
     assert proc.returncode != 0
-    assert "inside the raw export root" in proc.stdout
+    assert "overlaps the raw export root" in proc.stdout
+
+
+def test_a_data_dir_beside_the_raw_export_is_accepted(athena: Dbt) -> None:
     athena.run("run-operation", "assert_outside_raw_export", "--target", "athena")
