@@ -51,8 +51,11 @@ final as (
         param_name,
         param_type,
         param_value_json,
+        -- try_cast (DuckDB and Trino alike): an integer beyond bigint (legal JSON, e.g.
+        -- 2^64 - 1) leaves param_value_bigint null instead of failing every query of the view;
+        -- param_value_double and param_value_json still carry it
         case
-            when param_type = 'integer' then cast(param_value_json as bigint)
+            when param_type = 'integer' then try_cast(param_value_json as bigint)
         end as param_value_bigint,
         case
             when param_type in ('integer', 'float') then cast(param_value_json as double)
