@@ -77,12 +77,22 @@ final as (
         *,
         planned_shard_count - observed_shard_count as missing_shard_count,
         planned_point_count - observed_point_count as missing_point_count,
+        -- see the run_status docs block (models/docs.md); a null plan (no run context)
+        -- matches neither comparison, so such a run is partial
         case
             when observed_point_count = 0 then 'accepted'
-            when succeeded_point_count = 0 then 'failed'
             when
-                observed_point_count >= planned_point_count
-                and observed_shard_count >= planned_shard_count
+                observed_shard_count > planned_shard_count
+                or observed_point_count > planned_point_count
+                then 'inconsistent'
+            when
+                observed_shard_count = planned_shard_count
+                and observed_point_count = planned_point_count
+                and succeeded_point_count = 0
+                then 'failed'
+            when
+                observed_shard_count = planned_shard_count
+                and observed_point_count = planned_point_count
                 then 'complete'
             else 'partial'
         end as run_status

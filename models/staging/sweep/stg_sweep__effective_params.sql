@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sweep', 'effective_params') }}
+    select * from {{ sweep_source('effective_params') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sweep', 'outcomes') }}
+    select * from {{ sweep_source('outcomes') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sweep', 'run_context') }}
+    select * from {{ sweep_source('run_context') }}
 
 ),
 

@@ -1,0 +1,26 @@
+{#- What a staging model's `source` CTE selects from, for one table of the `sweep` source:
+
+        select * from {{ sweep_source('outcomes') }}
+
+    Athena (the default): the source itself, the bootstrap's external table (an empty table is
+    fine there). DuckDB (local target): the source is a read_parquet() over the dataset's files,
+    which fails when its glob matches no file at all — a dataset the feature gate
+    (ARA_EXPORT_RUN_CONTEXT / ARA_EXPORT_EFFECTIVE_PARAMS = false) never wrote, or an empty
+    warehouse. Then it is an empty relation with the source's columns and types instead. -#}
+{% macro sweep_source(table_name) -%}
+    {{ return(adapter.dispatch('sweep_source', 'athena_run_analytics')(table_name)) }}
+{%- endmacro %}
+
+{% macro default__sweep_source(table_name) -%}
+    {{ source('sweep', table_name) }}
+{%- endmacro %}
+
+{#- source() is called unconditionally so dbt records the dependency when it parses. -#}
+{% macro duckdb__sweep_source(table_name) -%}
+    {%- set relation = source('sweep', table_name) -%}
+    {%- if execute and not athena_run_analytics.external_source_has_files(relation) -%}
+        {{ athena_run_analytics.empty_source_relation('sweep', table_name) }}
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
