@@ -53,7 +53,7 @@ RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.)){0,127}$")
 
 OUTCOME_STATUSES: tuple[str, ...] = ("succeeded", "failed")
 #: ``accepted`` is what the exporter writes; the others are derived by ``dim_runs``.
-RUN_STATUSES: tuple[str, ...] = ("accepted", "partial", "complete", "failed")
+RUN_STATUSES: tuple[str, ...] = ("accepted", "partial", "complete", "failed", "inconsistent")
 
 RUN_CONTEXT_OBJECT = "run_context.parquet"
 #: The exporter's acceptance index: one small JSON object per accepted run, ``{root}/_run_index/

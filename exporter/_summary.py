@@ -53,11 +53,11 @@ def run_summary(duckdb_path: str) -> list[str]:
     for run_id, name, mean in metrics:
         means.setdefault(run_id, []).append(f"{name} {mean:.4g}")
     width = max([len("run"), *(len(r[0]) for r in runs)])
-    header = f"{'run':<{width}}  {'status':<8}  {'shards':>7}  {'points':>7}  {'failed':>6}"
+    header = f"{'run':<{width}}  {'status':<12}  {'shards':>7}  {'points':>7}  {'failed':>6}"
     lines = [f"{header}  metric means"]
     for run_id, status, obs_s, plan_s, obs_p, plan_p, failed in runs:
         lines.append(
-            f"{run_id:<{width}}  {status:<8}  {_fraction(obs_s, plan_s):>7}  "
+            f"{run_id:<{width}}  {status:<12}  {_fraction(obs_s, plan_s):>7}  "
             f"{_fraction(obs_p, plan_p):>7}  {failed:>6}  {', '.join(means.get(run_id, [])) or '-'}"
         )
     return lines

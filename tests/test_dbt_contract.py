@@ -80,3 +80,26 @@ def test_every_declared_dbt_folder_is_in_git() -> None:
             ["git", "ls-files", "--", folder], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout.split()
         assert tracked, f"{folder}/ has no file in git"
+
+
+def _accepted_values(models_yml: Path) -> dict[tuple[str, str], list[str]]:
+    """{(model, column): values} of every accepted_values test in a models yml."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for model in yaml.safe_load(models_yml.read_text())["models"]:
+        for column in model.get("columns", []):
+            for test in column.get("data_tests", column.get("tests", [])):
+                if isinstance(test, dict) and "accepted_values" in test:
+                    spec = test["accepted_values"]
+                    values = spec.get("arguments", spec).get("values")
+                    found[(model["name"], column["name"])] = values
+    return found
+
+
+def test_status_values_in_dbt_equal_the_contract() -> None:
+    marts = _accepted_values(REPO / "models" / "marts" / "_marts__models.yml")
+    staging = _accepted_values(REPO / "models" / "staging" / "sweep" / "_sweep__models.yml")
+    assert sorted(marts[("dim_runs", "run_status")]) == sorted(contract.RUN_STATUSES)
+    outcome_checks = [v for (m, c), v in {**marts, **staging}.items() if c == "outcome_status"]
+    assert outcome_checks and all(
+        sorted(v) == sorted(contract.OUTCOME_STATUSES) for v in outcome_checks
+    )
