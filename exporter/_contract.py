@@ -103,12 +103,6 @@ class Dataset:
             metadata={b"schema_version": SCHEMA_VERSION.encode(), b"dataset": self.name.encode()},
         )
 
-    def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
 
 _TS = pa.timestamp("ms", tz="UTC")
 _METRICS = pa.map_(pa.string(), pa.float64())

@@ -22,10 +22,6 @@ __all__ = ["LocalStorage", "S3Storage", "Storage", "open_root"]
 class Storage(Protocol):
     """Where exported objects go; keys are ``/``-separated and relative to the root."""
 
-    @property
-    def url(self) -> str:
-        """The root itself: a folder path or ``s3://bucket/prefix``."""
-
     def put(self, key: str, data: bytes) -> None:
         """Write (or replace) one whole object atomically."""
 
@@ -45,10 +41,6 @@ class Storage(Protocol):
 @dataclass(frozen=True)
 class LocalStorage:
     base: Path
-
-    @property
-    def url(self) -> str:
-        return str(self.base)
 
     def _path(self, key: str) -> Path:
         return self.base.joinpath(*key.split("/"))
@@ -111,10 +103,6 @@ class S3Storage:
     bucket: str
     prefix: str
     client: Any
-
-    @property
-    def url(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key

@@ -105,7 +105,7 @@ def export_run_context(
     if storage.put_if_absent(key, body):  # also completes an acceptance that crashed here
         return RunAcceptance(context.run_id, "written", storage.uri(key), context.ref())
     stored = storage.get(key)
-    if stored is not None:  # written by an exporter without the index: compare the object
+    if stored is not None:  # the object predates its index entry (index lost): compare it too
         row = pq.read_table(io.BytesIO(stored)).to_pylist()[0]
         _check_same_plan(context.run_id, row, plan)
     return RunAcceptance(context.run_id, "unchanged", storage.uri(key), context.ref())
