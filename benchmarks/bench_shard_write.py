@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 
 from exporter import RunRef, ShardWriter
 from exporter._contract import EFFECTIVE_PARAMS, OUTCOMES
-from exporter._sir import resolve_params
 from exporter._writer import PARQUET_COMPRESSION
+from exporter.reference import resolve_params
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
 

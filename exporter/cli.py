@@ -13,11 +13,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from ._athena_cli import add_athena_commands
-from ._summary import add_summary_command
-from ._sweep import plan_points, reference_configs, run_sweep, stderr_progress
 from ._version import __version__
+from .athena._cli import add_athena_commands
 from .errors import ExporterError, InvalidFieldError
+from .reference._sweep import plan_points, reference_configs, run_sweep, stderr_progress
+from .reports import add_summary_command
 
 __all__ = ["main"]
 

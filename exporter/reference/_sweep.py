@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ._records import RunContext, RunRef
-from ._settings import ExportSettings
+from .._records import RunContext, RunRef
+from .._settings import ExportSettings
+from .._writer import ShardWriter, export_run_context
+from ..errors import InvalidFieldError
 from ._sir import SimulationError, resolve_params, simulate
-from ._writer import ShardWriter, export_run_context
-from .errors import InvalidFieldError
 
 __all__ = ["SweepResult", "plan_points", "reference_configs", "run_shard", "run_sweep"]
 
