@@ -8,7 +8,7 @@ import math
 import os
 import tempfile
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,6 +166,20 @@ def _fast_metric_values(metrics: Any, known: set[str]) -> Any:
     return out
 
 
+def _spool_for(storage: Storage) -> Callable[[], Path]:
+    """New spool files for ``storage`` (no reference to the writer, so it can be collected)."""
+    spool: Callable[[], Path] | None = getattr(storage, "spool", None)
+    if spool is not None:
+        return spool
+
+    def local_temp() -> Path:  # a Storage without spool support: a local temporary file
+        fd, name = tempfile.mkstemp(prefix="ara-spool-", suffix=".tmp")
+        os.close(fd)
+        return Path(name)
+
+    return local_temp
+
+
 def _discard(buffer: ShardBuffer) -> None:
     buffer.discard()
 
@@ -224,7 +238,7 @@ class ShardWriter:
             shard_id=shard_id,
             attempt=attempt,
             datasets=(*datasets, contract.OUTCOMES),
-            new_file=self._new_spool,
+            new_file=_spool_for(self._storage),
             row_group_size=row_group_size,
         )
         # a writer dropped without close() or __exit__ leaves no spool file behind
@@ -250,15 +264,6 @@ class ShardWriter:
         self._closed = False
         #: What :meth:`close` wrote, once it has run.
         self.written: ShardWritten | None = None
-
-    def _new_spool(self) -> Path:
-        spool = getattr(self._storage, "spool", None)
-        if spool is None:  # a Storage without spool support: a local temporary file
-            fd, name = tempfile.mkstemp(prefix="ara-spool-", suffix=".tmp")
-            os.close(fd)
-            return Path(name)
-        path: Path = spool()
-        return path
 
     def _check_open(self) -> None:
         if self._closed:
