@@ -7,6 +7,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -28,14 +29,42 @@ from ._version import __version__
 from .errors import DuplicatePointError, InvalidFieldError, RunConflictError
 
 __all__ = [
+    "DEFAULT_POINTS_PER_SHARD",
     "DEFAULT_ROW_GROUP_SIZE",
     "PARQUET_COMPRESSION",
+    "SMALL_SHARD_POINTS",
     "RunAcceptance",
     "ShardWriter",
     "ShardWritten",
+    "SmallShardWarning",
     "export_run_context",
     "to_parquet",
 ]
+
+#: Points per shard the reference sweep plans unless told otherwise (``run_sweep``,
+#: ``ara sweep``). Sized for Athena: see "Shard sizing" in docs/runbook.md.
+DEFAULT_POINTS_PER_SHARD = 10_000
+#: A plan of several shards smaller than this writes objects too small for Athena: it is warned.
+SMALL_SHARD_POINTS = 1_000
+
+
+class SmallShardWarning(UserWarning):
+    """A run plan writes many tiny objects (``points_per_shard`` below ``SMALL_SHARD_POINTS``)."""
+
+
+def warn_small_shards(point_count: int, points_per_shard: int, *, stacklevel: int = 2) -> bool:
+    """Warn (:class:`SmallShardWarning`) when a plan of several shards has tiny shards."""
+    if point_count <= points_per_shard or points_per_shard >= SMALL_SHARD_POINTS:
+        return False
+    shards = -(-point_count // points_per_shard)
+    warnings.warn(
+        f"points_per_shard={points_per_shard} splits {point_count:,} points into {shards:,} "
+        f"shards of tiny objects (each costs Athena a request and a footer read); plan "
+        f">= {SMALL_SHARD_POINTS:,} points per shard (default {DEFAULT_POINTS_PER_SHARD:,})",
+        SmallShardWarning,
+        stacklevel=stacklevel + 1,
+    )
+    return True
 
 
 def to_parquet(dataset: contract.Dataset, columns: Mapping[str, list[Any]]) -> bytes:
@@ -99,6 +128,7 @@ def export_run_context(
     and nothing is written. Request fields (request id, requester, source) may differ.
     """
     settings = settings or ExportSettings.from_env()
+    warn_small_shards(context.point_count, context.points_per_shard)
     if not settings.run_context:
         return RunAcceptance(context.run_id, "disabled", None, context.ref())
     storage = _storage(root, s3_client)

@@ -12,6 +12,7 @@ import io
 import os
 import random
 import string
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -366,3 +367,30 @@ def test_a_warm_fast_path_refuses_what_point_result_refuses(tmp_path: Path, bad:
         assert str(info.value) == str(reference.value)
     rows = pq.read_table(writer.written.uris[-1] if writer.written else "").to_pylist()
     assert [r["point_index"] for r in rows] == [0]
+
+
+def test_a_plan_of_tiny_shards_is_warned_about(tmp_path: Path) -> None:
+    from exporter import RunContext, SmallShardWarning, export_run_context
+    from exporter._sweep import reference_configs, run_sweep
+
+    def context(run_id: str, points_per_shard: int, point_count: int) -> RunContext:
+        return RunContext(
+            run_id=run_id,
+            accepted_at=T0,
+            request_source="test",
+            code_version="v1",
+            points_per_shard=points_per_shard,
+            point_count=point_count,
+            sweep_config={},
+        )
+
+    with pytest.warns(SmallShardWarning, match="points_per_shard=5 splits 100,000 points"):
+        export_run_context(tmp_path, context("tiny", 5, 100_000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none of these is a plan of tiny objects
+        export_run_context(tmp_path, context("one-shard", 5, 5))
+        export_run_context(tmp_path, context("big-shards", 1_000, 100_000))
+        result = run_sweep(str(tmp_path), "defaults", reference_configs()[0][1], workers=0)
+    assert result.context.points_per_shard == 10_000 and result.context.shard_count == 1
+    with pytest.warns(SmallShardWarning, match="into 6 shards"):
+        run_sweep(str(tmp_path), "small", reference_configs()[0][1], workers=0, points_per_shard=4)
