@@ -212,7 +212,7 @@ def measure_memory(sizes: tuple[int, ...] = (100_000, 1_000_000)) -> dict[int, d
 
 
 def measure_export(n: int = 1_000_000, figures: dict[str, float] | None = None) -> dict[str, float]:
-    """Wall and CPU time of exporting ``n`` points into one shard (reuses a memory run when given)."""
+    """Wall and CPU time of exporting ``n`` points into one shard (reuses a memory run)."""
     fig = figures or write_in_subprocess(n)
     print(
         f"export of {n:,} points into one shard: {fig['seconds']:.2f}s wall, "
