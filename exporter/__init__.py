@@ -20,7 +20,13 @@ from ._records import PointResult, RunContext, RunRef
 from ._settings import ExportSettings
 from ._storage import open_root
 from ._version import __version__
-from ._writer import RunAcceptance, ShardWriter, ShardWritten, export_run_context
+from ._writer import (
+    RunAcceptance,
+    ShardWriter,
+    ShardWritten,
+    SmallShardWarning,
+    export_run_context,
+)
 from .athena import AthenaSettings, bootstrap, register_run_partitions
 
 __all__ = [
@@ -40,6 +46,7 @@ __all__ = [
     "RunRef",
     "ShardWriter",
     "ShardWritten",
+    "SmallShardWarning",
     "__version__",
     "bootstrap",
     "canonical_json",
