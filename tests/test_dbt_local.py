@@ -257,3 +257,22 @@ def test_ara_summary_without_a_build_is_one_line_and_exit_1(
     assert main(["summary", "--duckdb", str(tmp_path / "none.duckdb")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no DuckDB file at" in err[0] and "dbt build" in err[0]
+
+
+def test_best_point_analysis_agrees_with_the_simulation(built: Built) -> None:
+    """analyses/best_point_per_run.sql through `dbt show`: the lowest peak of each run."""
+    dbt, runs = built
+    shown = dbt.run("show", "--select", "best_point_per_run", "--output", "json", "--log-format",
+                    "json", "--limit", "10")  # fmt: skip
+    preview = next(
+        json.loads(line)["data"]["preview"]
+        for line in shown.stdout.splitlines()
+        if '"preview"' in line
+    )
+    rows = {row["run_id"]: row for row in json.loads(preview)}
+    assert set(rows) == set(runs)
+    for run_id, run in runs.items():
+        index, peak, _, _ = _best_by_simulation(run)
+        assert rows[run_id]["point_index"] == index
+        assert rows[run_id]["metric_value"] == pytest.approx(peak)
+        assert json.loads(rows[run_id]["params_json"]) == run.params[index]
