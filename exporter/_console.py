@@ -45,8 +45,14 @@ exit status:
 _BEGUN = "_ara_begun"
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the line breaks of the examples in each command's epilog."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps a one-paragraph description; keeps the line breaks of a multi-line epilog (the
+    examples and exit statuses)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def epilog(*examples: str) -> str:
