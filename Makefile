@@ -13,9 +13,10 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements.lock
+	@echo "installing into $(VENV) (first time: a few minutes; pinned by requirements.lock)…"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e '.[dev]'
+	$(BIN)/uv pip install --python $(BIN)/python -c requirements.lock -e '.[dev]'
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 

@@ -1,6 +1,7 @@
 """``ara`` — the project's command line (also ``python -m exporter``).
 
-Errors print as one line; ``--debug`` shows the traceback.
+Errors print as one line; ``--debug`` shows the traceback. Exit status 0 done, 1 the command
+ran and failed, 2 usage error (see :mod:`exporter._console` and docs/runbook.md).
 """
 
 from __future__ import annotations
@@ -15,10 +16,23 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
+from ._console import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    HelpFormatter,
+    begin,
+    epilog,
+    has_begun,
+    plural,
+    shown,
+)
+from ._settings import ENV_EXPORT_EFFECTIVE_PARAMS, ENV_EXPORT_RUN_CONTEXT, ExportSettings
+from ._storage import open_root
 from ._version import __version__
 from ._writer import DEFAULT_POINTS_PER_SHARD
 from .athena._cli import add_athena_commands
-from .errors import ExporterError, InvalidFieldError
+from .errors import ExporterError, InvalidFieldError, ManifestError, ValidationError
 from .reference._sweep import plan_points, reference_configs, run_sweep, stderr_progress
 from .reports import add_summary_command
 
@@ -28,6 +42,22 @@ DEFAULT_ROOT = "./warehouse"
 ENV_ROOT = "ARA_ROOT"
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _gate_lines(settings: ExportSettings) -> list[str]:
+    """One line per active feature gate: what this sweep will not export."""
+    lines = []
+    if not settings.run_context:
+        lines.append(
+            f"feature gate: {ENV_EXPORT_RUN_CONTEXT}=false: no run context is exported "
+            "(dim_runs shows these runs as partial, plan unknown)"
+        )
+    if not settings.effective_params:
+        lines.append(
+            f"feature gate: {ENV_EXPORT_EFFECTIVE_PARAMS}=false: no effective parameters are "
+            "exported (outcomes still carry param_hash)"
+        )
+    return lines
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -52,7 +82,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                     f"{name}:{shard}",
                     f"{name} has shards 0..{shard_counts[name] - 1}",
                 )
-    print(f"reference sweep: {len(configs)} runs into {args.root}", file=sys.stderr)
+    open_root(args.root)  # a malformed root is a usage error, found before anything starts
+    settings = ExportSettings.from_env()  # a malformed gate value likewise
+    begin(args, f"reference sweep: {plural(len(configs), 'run')} into {args.root}")
+    for line in _gate_lines(settings):
+        print(line, file=sys.stderr, flush=True)
     for name, config in configs:
         run_id = f"{name}-{day}"
         result = run_sweep(
@@ -63,13 +97,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             workers=args.workers,
             skip_shards=skips.get(name, set()),
             progress=None if args.quiet else stderr_progress,
+            settings=settings,
         )
         print(
             f"{run_id}: {result.points_run}/{result.context.point_count} points in "
             f"{result.shards_run}/{result.context.shard_count} shards, "
-            f"{result.seconds:.2f}s, config {result.context.config_fingerprint[:12]}"
+            f"{result.seconds:.2f}s, config fingerprint {result.context.config_fingerprint[:12]}"
         )
-    return 0
+    return EXIT_OK
 
 
 def _count(minimum: int) -> Callable[[str], int]:
@@ -98,7 +133,14 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="run the reference SIR sweep and export it",
         description="Plan the reference SIR grid sweeps into shards, accept each run (run "
         "context) and run its shards in a process pool, each exporting its effective "
-        "parameters and outcomes.",
+        "parameters and outcomes. Progress goes to stderr: one updating bar per run on a "
+        "terminal, plain lines otherwise; one result line per run goes to stdout.",
+        epilog=epilog(
+            ".venv/bin/ara sweep --root ./warehouse",
+            ".venv/bin/ara sweep --root s3://bucket/prefix --runs 1 --workers 4",
+            ".venv/bin/ara sweep --root ./warehouse --skip-shard sir-baseline:2   # a partial run",
+        ),
+        formatter_class=HelpFormatter,
     )
     p.add_argument(
         "--root",
@@ -146,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ara",
         description="athena-run-analytics: export sweep results as partitioned Parquet, "
         "and bootstrap Athena over them.",
+        epilog=epilog(
+            ".venv/bin/ara sweep --root ./warehouse",
+            ".venv/bin/ara summary",
+            ".venv/bin/ara athena bootstrap --root s3://bucket/prefix --dry-run",
+            ".venv/bin/ara COMMAND --help",
+        ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -167,9 +216,23 @@ def _one_line_warning(
     print(f"ara: warning: {message}", file=sys.stderr)
 
 
+def _message(exc: BaseException) -> str:
+    """One readable line: a missing setting reads "not set", never ``None``."""
+    if isinstance(exc, ValidationError) and exc.value is None:
+        return f"{exc.field} {shown(None)}: {exc.reason}"
+    return str(exc)
+
+
+def exit_status(exc: BaseException, args: argparse.Namespace) -> int:
+    """2 for a usage error found before the command started (see :mod:`exporter._console`),
+    1 for everything that failed once it had started, or that is not a usage error."""
+    usage = isinstance(exc, (ValidationError, ManifestError))
+    return EXIT_USAGE if usage and not has_begun(args) else EXIT_FAILURE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a bad flag or value: argparse prints usage, exits 2
     handler: Handler = args.handler
     try:
         with warnings.catch_warnings():  # warnings as one line each, restored afterwards
@@ -178,8 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ExporterError, OSError) as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"ara: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"ara: error: {_message(exc)}", file=sys.stderr)
+        return exit_status(exc, args)
     except KeyboardInterrupt:
         print("ara: interrupted", file=sys.stderr)
         return 130
@@ -190,4 +253,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"ara: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_FAILURE

@@ -19,6 +19,10 @@
 {% macro duckdb__sweep_source(table_name) -%}
     {%- set relation = source('sweep', table_name) -%}
     {%- if execute and not athena_run_analytics.external_source_has_files(relation) -%}
+        {%- set glob = modules.re.search("read_parquet\\(\\s*'((?:[^']|'')*)'", relation.external or '') -%}
+        {%- do exceptions.warn("Warning: source sweep." ~ table_name ~ " has no files: nothing matches "
+            ~ (glob.group(1) if glob else relation.external) ~ " (the warehouse root; a typo, "
+            ~ "or a dataset the feature gate turned off?). It reads as empty.") -%}
         {{ athena_run_analytics.empty_source_relation('sweep', table_name) }}
     {%- else -%}
         {{ relation }}

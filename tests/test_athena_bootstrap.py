@@ -295,11 +295,11 @@ def test_missing_output_location_and_region_are_clear_errors(
     base = ["athena", "bootstrap", "--root", ROOT, "--workgroup", workgroup]
     monkeypatch.delenv("ARA_ATHENA_OUTPUT_LOCATION", raising=False)
     assert main(base) == 2
-    assert "output_location=None" in capsys.readouterr().err
+    assert "output_location not set: set --output-location" in capsys.readouterr().err
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
     assert main([*base, "--output-location", OUTPUT]) == 2
-    assert "region=None" in capsys.readouterr().err
+    assert "region not set: set --region" in capsys.readouterr().err
     assert submitted(moto, workgroup) == []
 
 

@@ -136,7 +136,7 @@ def test_second_of_three_fails_third_never_submitted_cli(
         )  # fmt: skip
         stubber.assert_no_pending_responses()
 
-    assert code != 0
+    assert code == 1  # a runtime failure, not a usage error (2)
     assert recorder.queries() == [
         "CREATE DATABASE IF NOT EXISTS sweep_analytics",
         "MSCK REPAIR TABLE sweep_analytics.outcomes",
@@ -282,3 +282,56 @@ def test_a_statement_that_never_finishes_times_out_with_a_clear_message(
     assert fake.now == pytest.approx(30)  # gave up at the deadline, not before or long after
     assert max(fake.sleeps) <= 5.0  # the poll interval grows but is capped
     assert len(recorder.queries()) == 1  # nothing after it was submitted
+
+
+def test_a_long_statement_prints_still_running_lines(client: Any) -> None:
+    """While a statement has not finished, a line every ``progress_every`` seconds (fake clock)."""
+    fake, lines = FakeTime(), []
+    runner = AthenaRunner(
+        client,
+        workgroup="primary",
+        output_location=OUTPUT,
+        poll_interval=5.0,
+        max_poll_interval=5.0,
+        progress_every=15.0,
+        sleep=fake.sleep,
+        clock=fake.clock,
+        progress=lines.append,
+    )
+    query = _qid()
+    with Stubber(client) as stubber:
+        _start(stubber, query)
+        _status(stubber, query, "QUEUED")
+        for _ in range(9):  # polled at 5, 10, ... 45 s
+            _status(stubber, query, "RUNNING")
+        _status(stubber, query, "SUCCEEDED")
+        runner.run(
+            [Statement("slow.sql", Path("slow.sql"), "MSCK REPAIR TABLE sweep_analytics.outcomes")]
+        )
+        stubber.assert_no_pending_responses()
+    still = [line for line in lines if "still" in line]
+    assert still == [
+        f"[1/1] slow.sql … still RUNNING ({seconds} s) query {query}" for seconds in (15, 30, 45)
+    ]
+    assert lines[-1].startswith("[1/1] slow.sql … SUCCEEDED (50.0s)")
+
+
+def test_no_still_running_line_for_a_quick_statement(client: Any) -> None:
+    fake, lines = FakeTime(), []
+    runner = AthenaRunner(
+        client, workgroup="primary", output_location=OUTPUT, poll_interval=1.0,
+        sleep=fake.sleep, clock=fake.clock, progress=lines.append,
+    )  # fmt: skip
+    query = _qid()
+    with Stubber(client) as stubber:
+        _start(stubber, query)
+        _status(stubber, query, "RUNNING")
+        _status(stubber, query, "SUCCEEDED")
+        runner.run(
+            [
+                Statement(
+                    "quick.sql", Path("quick.sql"), "MSCK REPAIR TABLE sweep_analytics.outcomes"
+                )
+            ]
+        )
+    assert len(lines) == 1 and "SUCCEEDED" in lines[0]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from exporter.cli import build_parser, main
+from exporter.reference._sweep import stderr_progress
+
+ARA = [sys.executable, "-m", "exporter"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -37,6 +44,9 @@ def test_every_command_has_help(
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: ara") and len(out.splitlines()) > 3
+    examples = out[out.index("\nexamples:\n") :]  # every --help shows how to call it
+    assert "  .venv/bin/ara " in examples
+    assert "exit status:" in out and "  2  usage error" in out and "  1  the command ran" in out
 
 
 def test_python_dash_m_and_sweep_with_progress(tmp_path: Path) -> None:
@@ -54,8 +64,105 @@ def test_python_dash_m_and_sweep_with_progress(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "ara: warning: points_per_shard=4 splits 21 points into 6 shards" in done.stderr
     assert "sir-baseline-" in done.stdout and "21/21 points in 6/6 shards" in done.stdout
+    assert "config fingerprint " in done.stdout
+    assert done.stderr.splitlines()[0] == f"reference sweep: 1 run into {tmp_path / 'wh'}"
     assert "6/6 shards, 21/21 points" in done.stderr  # progress goes to stderr
+    assert "\r" not in done.stderr and "feature gate" not in done.stderr  # not a terminal
     assert len(list((tmp_path / "wh" / "outcomes").rglob("*.parquet"))) == 6
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_progress_lines_are_the_same_in_either_worker_mode(tmp_path: Path, workers: str) -> None:
+    done = run(
+        "sweep",
+        "--root",
+        str(tmp_path),
+        "--runs",
+        "1",
+        "--workers",
+        workers,
+        "--points-per-shard",
+        "4",
+    )
+    assert done.returncode == 0, done.stderr
+    progress = [line.strip() for line in done.stderr.splitlines()[1:] if "warning:" not in line]
+    assert len(progress) == 6
+    assert progress[-1].endswith(": 6/6 shards, 21/21 points")
+    assert all(" shards, " in line and line.endswith(" points") for line in progress)
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_one_updating_bar_on_a_terminal_and_plain_lines_otherwise() -> None:
+    messages = [f"sir-x: {n}/4 shards, {5 * n}/20 points" for n in range(1, 5)]
+    terminal, plain = FakeTerminal(), io.StringIO()
+    for message in messages:
+        stderr_progress(message, terminal)
+        stderr_progress(message, plain)
+    shown = terminal.getvalue()
+    assert shown.count("\r") == 4 and shown.count("\n") == 1 and shown.endswith("\n")
+    assert "sir-x [######------------------] 1/4 shards, 5/20 points" in shown
+    assert shown.rstrip("\n").rsplit("\r", 1)[-1] == (
+        "\x1b[K  sir-x [########################] 4/4 shards, 20/20 points"
+    )
+    assert plain.getvalue().splitlines() == [f"  {m}" for m in messages]
+
+
+def test_sweep_on_a_pseudo_terminal_draws_a_bar(tmp_path: Path) -> None:
+    """stderr is a real pty: the bar is redrawn in place (carriage returns), one line per run."""
+    leader, follower = pty.openpty()
+    with os.fdopen(leader, "rb", buffering=0) as reader:
+        proc = subprocess.Popen(
+            [*ARA, "sweep", "--root", str(tmp_path), "--runs", "1", "--workers", "0",
+             "--points-per-shard", "4"],
+            stdout=subprocess.PIPE, stderr=follower, text=True,
+        )  # fmt: skip
+        os.close(follower)
+        out, _ = proc.communicate(timeout=120)
+        chunks = []
+        with contextlib.suppress(OSError):  # EIO once the child has closed the pty
+            while chunk := reader.read(4096):
+                chunks.append(chunk)
+    seen = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert seen.count("\r\x1b[K") >= 6  # one redraw per shard (a pty may add \r to \n)
+    assert "[########################] 6/6 shards, 21/21 points" in seen
+    assert "21/21 points in 6/6 shards" in out
+
+
+@pytest.mark.parametrize(
+    ("variable", "fragment"),
+    [
+        ("ARA_EXPORT_RUN_CONTEXT", "feature gate: ARA_EXPORT_RUN_CONTEXT=false: no run context"),
+        ("ARA_EXPORT_EFFECTIVE_PARAMS", "feature gate: ARA_EXPORT_EFFECTIVE_PARAMS=false: no eff"),
+    ],
+)
+def test_an_active_feature_gate_is_said(tmp_path: Path, variable: str, fragment: str) -> None:
+    env = {**os.environ, variable: "false"}
+    done = subprocess.run(
+        [*ARA, "sweep", "--root", str(tmp_path), "--runs", "1", "--workers", "0", "--quiet"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[1].startswith(fragment)
+    dataset = "run_context" if variable == "ARA_EXPORT_RUN_CONTEXT" else "effective_params"
+    assert not (tmp_path / dataset).exists()
+
+
+def test_a_bad_gate_value_is_a_usage_error_before_anything_starts(tmp_path: Path) -> None:
+    env = {**os.environ, "ARA_EXPORT_RUN_CONTEXT": "maybe"}
+    bad = subprocess.run(
+        [sys.executable, "-m", "exporter", "sweep", "--root", str(tmp_path), "--runs", "1"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "ara: error: ARA_EXPORT_RUN_CONTEXT='maybe': must be one of true/false, 1/0, yes/no, on/off"
+    ]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_skip_shard_leaves_a_partial_run(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 from _dbt_scenario import Dbt, ExportedRun, export_reference_sweep
 
 from exporter import _contract as contract
-from exporter.reference import SimulationError, simulate
+from exporter.reference import SimulationError, plan_points, simulate
 
 pytestmark = pytest.mark.dbt
 
@@ -205,26 +205,74 @@ def test_docs_generate_on_the_local_target(built: Built) -> None:
             assert re.search(r"one row per", model["description"], re.I), model["name"]
 
 
-def test_ara_summary_prints_one_line_per_run(
+def _best_by_simulation(run: ExportedRun) -> tuple[int, float, int, int]:
+    """(point_index, peak_infected) of the lowest peak, and (succeeded, failed), by simulating."""
+    peaks: dict[int, float] = {}
+    failed = 0
+    for index, params in run.params.items():
+        try:
+            peaks[index] = simulate(params)["peak_infected"]
+        except SimulationError:
+            failed += 1
+    index = min(peaks, key=lambda i: (peaks[i], i))
+    return index, peaks[index], len(peaks), failed
+
+
+def test_ara_summary_states_status_counts_and_best_point_per_run(
     built: Built, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from exporter.cli import main
 
     dbt, runs = built
     assert main(["summary", "--duckdb", str(dbt.duckdb_path)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1 + len(runs)
-    by_run = {line.split()[0]: line.split() for line in lines[1:]}
-    assert set(by_run) == set(runs)
-    assert by_run["sir-fine-step-20261121"][1:3] == ["partial", "1/2"]
-    assert by_run["sir-baseline-20261120"][1:5] == ["complete", "6/6", "21/21", "3"]
+    out = capsys.readouterr().out
+    blocks = {b.splitlines()[0]: b.splitlines()[1:] for b in out.split("\n\n")[1:]}
+    assert out.splitlines()[0].startswith("3 runs in ")
+    assert set(blocks) == set(runs)
+    for run_id, run in runs.items():
+        status, best, value_range, config = blocks[run_id]
+        index, _peak, succeeded, failed = _best_by_simulation(run)
+        planned = len(plan_points(run.config))
+        assert (
+            status.split(None, 1)[1]
+            .split(":")[1]
+            .startswith(f" {succeeded} of {planned} points succeeded, {failed} failed")
+        ), status
+        params = run.params[index]
+        assert f" at point {index} (beta {params['beta']:g}, gamma {params['gamma']:g}" in best
+        assert best.split()[:3] == ["best", "point", "peak_infected"]
+        assert value_range.split()[0] == "range"
+        assert config.split()[:3] == ["config", "fingerprint", config.split()[2]]
+        assert len(config.split()[2]) == 12 and "code version reference-sir" in config
+    assert blocks["sir-fine-step-20261121"][0].split()[1] == "partial:"
+    assert "not run (1 of 2 shards arrived)" in blocks["sir-fine-step-20261121"][0]
+    assert blocks["sir-baseline-20261120"][0].split()[1] == "complete:"
 
 
-def test_ara_summary_without_a_build_is_one_line(
+def test_ara_summary_without_a_build_is_one_line_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from exporter.cli import main
 
-    assert main(["summary", "--duckdb", str(tmp_path / "none.duckdb")]) == 2
+    assert main(["summary", "--duckdb", str(tmp_path / "none.duckdb")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "dbt build" in err[0]
+    assert len(err) == 1 and "no DuckDB file at" in err[0] and "dbt build" in err[0]
+
+
+def test_best_point_analysis_agrees_with_the_simulation(built: Built) -> None:
+    """analyses/best_point_per_run.sql through `dbt show`: the lowest peak of each run."""
+    dbt, runs = built
+    shown = dbt.run("show", "--select", "best_point_per_run", "--output", "json", "--log-format",
+                    "json", "--limit", "10")  # fmt: skip
+    preview = next(
+        json.loads(line)["data"]["preview"]
+        for line in shown.stdout.splitlines()
+        if '"preview"' in line
+    )
+    rows = {row["run_id"]: row for row in json.loads(preview)}
+    assert set(rows) == set(runs)
+    for run_id, run in runs.items():
+        index, peak, _, _ = _best_by_simulation(run)
+        assert rows[run_id]["point_index"] == index
+        assert rows[run_id]["metric_value"] == pytest.approx(peak)
+        assert json.loads(rows[run_id]["params_json"]) == run.params[index]

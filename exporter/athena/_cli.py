@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._console import EXIT_OK, HelpFormatter, begin, epilog, plural, shown
 from ._manifest import DEFAULT_MANIFEST, REPAIR_MANIFEST, Statement, plan_bootstrap
 from ._partitions import partition_statements
-from ._runner import AthenaRunner
+from ._runner import DEFAULT_PROGRESS_EVERY, AthenaRunner
 from ._settings import (
     DEFAULT_DATABASE,
     DEFAULT_POLL_INTERVAL,
@@ -52,22 +54,25 @@ def _print_plan(statements: Sequence[Statement]) -> None:
 
 def _execute(args: argparse.Namespace, settings: AthenaSettings, plan: list[Statement]) -> int:
     if args.dry_run:
+        begin(args)
         _print_plan(plan)
-        _stderr(f"dry run: {len(plan)} statement(s) rendered, nothing submitted")
-        return 0
-    runner = AthenaRunner.for_settings(
+        _stderr(f"dry run: {plural(len(plan), 'statement')} rendered, nothing submitted")
+        return EXIT_OK
+    runner = AthenaRunner.for_settings(  # checks output location and region: before the banner
         settings,
         timeout=args.statement_timeout,
         poll_interval=args.poll_interval,
         progress=_stderr,
     )
-    _stderr(
-        f"athena: {len(plan)} statement(s) in workgroup {settings.workgroup} "
-        f"({settings.region}), database {settings.database}, root {settings.root}"
+    begin(
+        args,
+        f"athena: {plural(len(plan), 'statement')} in workgroup {settings.workgroup} "
+        f"(region {shown(settings.region)}), database {settings.database}, "
+        f"root {settings.root}, query results {shown(settings.output_location)}",
     )
     results = runner.run(plan)
-    _stderr(f"done: {len(results)}/{len(plan)} statement(s) SUCCEEDED")
-    return 0
+    _stderr(f"done: {len(results)}/{plural(len(plan), 'statement')} SUCCEEDED")
+    return EXIT_OK
 
 
 def _cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -111,33 +116,72 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--statement-timeout",
-        type=float,
+        type=_seconds(positive=True),
         default=DEFAULT_STATEMENT_TIMEOUT,
         metavar="SECONDS",
         help="give up on a statement still running after this "
-        f"long (default {DEFAULT_STATEMENT_TIMEOUT:g})",
+        f"long, > 0 (default {DEFAULT_STATEMENT_TIMEOUT:g})",
     )
     p.add_argument(
         "--poll-interval",
-        type=float,
+        type=_seconds(positive=False),
         default=DEFAULT_POLL_INTERVAL,
         metavar="SECONDS",
-        help=f"first wait between status polls; it grows to 5s (default {DEFAULT_POLL_INTERVAL:g})",
+        help="first wait between status polls, >= 0; it grows to 5s "
+        f"(default {DEFAULT_POLL_INTERVAL:g}). A 'still RUNNING' line is printed every "
+        f"{DEFAULT_PROGRESS_EVERY:g}s",
     )
+
+
+def _seconds(*, positive: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds, > 0 or >= 0. Checked even for --dry-run."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            bound = "> 0" if positive else ">= 0"
+            raise argparse.ArgumentTypeError(f"expected a number of seconds {bound}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _parser(
+    commands: argparse._SubParsersAction[Any], name: str, *, examples: Sequence[str], **kw: Any
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, epilog=epilog(*examples), formatter_class=HelpFormatter, **kw
+    )
+    return parser
 
 
 def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
     """Register ``ara athena {bootstrap,add-partitions,repair}``."""
-    athena = sub.add_parser(
+    athena = _parser(
+        sub,
         "athena",
         help="prepare and maintain the Athena data layer",
         description="Create the Athena database, tables and views over the export root, and "
         "register partitions. See docs/runbook.md.",
+        examples=[
+            ".venv/bin/ara athena bootstrap --root s3://bucket/prefix --dry-run",
+            ".venv/bin/ara athena ACTION --help",
+        ],
     )
     commands = athena.add_subparsers(dest="athena_command", required=True, metavar="ACTION")
 
-    p = commands.add_parser(
+    p = _parser(
+        commands,
         "bootstrap",
+        examples=[
+            ".venv/bin/ara athena bootstrap --root s3://bucket/prefix --dry-run",
+            "export ARA_ROOT=s3://bucket/prefix ARA_ATHENA_OUTPUT_LOCATION=s3://results/ara/ "
+            "AWS_REGION=eu-west-1",
+            ".venv/bin/ara athena bootstrap",
+        ],
         help="run the SQL manifest: database, external tables, views",
         description="Render every file of the SQL manifest (placeholders ${database}, ${root}, "
         "${bucket}, ${schema_version}) and run them one at a time, in order, in the workgroup. "
@@ -155,8 +199,13 @@ def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.set_defaults(handler=_cmd_bootstrap)
 
-    p = commands.add_parser(
+    p = _parser(
+        commands,
         "add-partitions",
+        examples=[
+            ".venv/bin/ara athena add-partitions --run-id sir-baseline-20261123 "
+            "--run-date 2026-11-23",
+        ],
         help="register one run's partitions in all three tables (incremental, idempotent)",
         description="ALTER TABLE … ADD IF NOT EXISTS PARTITION (run_date, run_id) LOCATION … "
         "for run_context, effective_params and outcomes. Call it once a run is accepted. "
@@ -169,8 +218,10 @@ def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.set_defaults(handler=_cmd_add_partitions)
 
-    p = commands.add_parser(
+    p = _parser(
+        commands,
         "repair",
+        examples=[".venv/bin/ara athena repair --root s3://bucket/prefix"],
         help="recovery: MSCK REPAIR TABLE on all three tables",
         description="Scan each table's location and register every partition folder the "
         "catalog lacks. Additive only. Slow on large tables: prefer add-partitions per run.",

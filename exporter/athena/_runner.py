@@ -27,6 +27,7 @@ from ._settings import (
 )
 
 __all__ = [
+    "DEFAULT_PROGRESS_EVERY",
     "TRANSIENT_ERROR_CODES",
     "AthenaRunner",
     "QueryResult",
@@ -54,6 +55,8 @@ TRANSIENT_ERROR_CODES = frozenset(
 _ERROR_CATEGORIES = {1: "SYSTEM", 2: "USER", 3: "OTHER"}
 
 Progress = Callable[[str], None]
+#: Seconds between the "still RUNNING (45 s)" lines while a statement runs.
+DEFAULT_PROGRESS_EVERY = 15.0
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ class AthenaRunner:
     """Runs statements one at a time and stops at the first that does not end SUCCEEDED.
 
     ``sleep`` and ``clock`` are injectable so tests need not wait; ``progress`` receives one
-    line per statement (the CLI prints them to stderr).
+    line per statement (the CLI prints them to stderr) and, while a statement has not finished,
+    a "still RUNNING (45 s)" line every ``progress_every`` seconds.
     """
 
     def __init__(
@@ -119,6 +123,7 @@ class AthenaRunner:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         progress: Progress | None = None,
+        progress_every: float = DEFAULT_PROGRESS_EVERY,
     ) -> None:
         if output_location is None:
             raise ConfigError(
@@ -145,6 +150,7 @@ class AthenaRunner:
         self.sleep = sleep
         self.clock = clock
         self.progress = progress
+        self.progress_every = progress_every
 
     @classmethod
     def for_settings(
@@ -218,6 +224,7 @@ class AthenaRunner:
         )
         query_id = str(response["QueryExecutionId"])
         interval = self.poll_interval
+        next_report = self.progress_every
         while True:
             execution = self._call(
                 statement.entry, "get_query_execution", QueryExecutionId=query_id
@@ -233,6 +240,13 @@ class AthenaRunner:
                     f"({elapsed:.1f}s) query {query_id}"
                 )
                 raise QueryTimeoutError(statement.entry, query_id, state, self.timeout)
+            if self.progress_every > 0 and elapsed >= next_report:
+                self._say(
+                    f"[{index}/{total}] {statement.entry} … still {state} ({elapsed:.0f} s) "
+                    f"query {query_id}"
+                )
+                while next_report <= elapsed:
+                    next_report += self.progress_every
             self.sleep(min(interval, max(self.timeout - elapsed, 0.0)))
             interval = min(interval * 1.5, self.max_poll_interval)
         self._say(

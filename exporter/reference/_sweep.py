@@ -8,13 +8,14 @@ the simulation and records the point in a :class:`ShardWriter`.
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from .._records import RunContext, RunRef
 from .._settings import ExportSettings
@@ -143,9 +144,9 @@ def run_sweep(
     done = 0
     report = progress or (lambda _msg: None)
     if workers == 0:
-        for shard in shards:
+        for n, shard in enumerate(shards, 1):
             done += run_shard(root, event, shard, config, settings=settings)
-            report(f"{run_id}: shard {shard + 1}/{context.shard_count} done")
+            report(f"{run_id}: {n}/{len(shards)} shards, {done}/{len(points)} points")
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {
@@ -158,5 +159,21 @@ def run_sweep(
     return SweepResult(context, len(shards), done, time.perf_counter() - start)
 
 
-def stderr_progress(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
+_PROGRESS_LINE = re.compile(r"(?P<run>\S+): (?P<done>\d+)/(?P<total>\d+) shards, (?P<rest>.*)")
+_BAR_WIDTH = 24
+
+
+def stderr_progress(message: str, stream: TextIO | None = None) -> None:
+    """``run_sweep``'s progress on stderr: on a terminal one bar per run, updated in place
+    (``\\r``) and ended with a newline when its last shard is done; otherwise plain lines."""
+    out = sys.stderr if stream is None else stream
+    found = _PROGRESS_LINE.fullmatch(message)
+    if found is None or not out.isatty():
+        print(f"  {message}", file=out, flush=True)
+        return
+    done, total = int(found["done"]), int(found["total"])
+    filled = _BAR_WIDTH * done // total if total else _BAR_WIDTH
+    bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+    line = f"  {found['run']} [{bar}] {done}/{total} shards, {found['rest']}"
+    out.write(f"\r\x1b[K{line}" + ("\n" if done >= total else ""))
+    out.flush()
