@@ -80,9 +80,9 @@ def test_layout_schema_and_hashes_match_the_contract(root: str) -> None:
         dataset = DATASETS[key.split("/", 1)[0]]
         table = read(storage, key)
         assert table.schema.equals(dataset.arrow_schema(), check_metadata=False), key
-        assert table.schema.metadata[b"schema_version"] == b"1.0"
+        assert table.schema.metadata[b"schema_version"] == b"1.1"
         rows = table.to_pylist()
-        assert {r["schema_version"] for r in rows} == {"1.0"}
+        assert {r["schema_version"] for r in rows} == {"1.1"}
         if dataset.name == "run_context":
             (row,) = rows
             assert row["config_fingerprint"] == ctx.config_fingerprint

@@ -291,7 +291,8 @@ def test_validation_errors_are_value_errors_for_callers_that_catch_broadly() -> 
         context(run_id="a/b")
 
 
-def test_disabled_run_context_writes_nothing(tmp_path: Path) -> None:
+def test_disabled_run_context_writes_only_the_acceptance_index(tmp_path: Path) -> None:
+    """The gate turns off the run-context dataset, not the index (defect 6 of issue 7)."""
     result = export_run_context(tmp_path, context(), settings=ExportSettings(run_context=False))
     assert result.action == "disabled"
-    assert files(tmp_path) == []
+    assert files(tmp_path) == [tmp_path / "_run_index" / "run-1.json"]
