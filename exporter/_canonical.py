@@ -133,8 +133,9 @@ def credential_shape(text: str) -> bool:
 
 
 def _too_deep(path: str) -> CanonicalJsonError:
+    top = re.split(r"[.\[]", path, maxsplit=1)[0]  # the full path would be 100 levels long
     return CanonicalJsonError(
-        path, "<nested value>", f"is nested deeper than {MAX_DEPTH} levels (or is circular)"
+        top, "<nested value>", f"is nested deeper than {MAX_DEPTH} levels (or is circular)"
     )
 
 

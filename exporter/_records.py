@@ -12,7 +12,6 @@ from typing import Any
 from . import _contract as contract
 from ._canonical import (
     canonical_json,
-    config_fingerprint,
     credential_shape,
     redact,
     refuse_credentials,
@@ -296,7 +295,9 @@ class RunContext:
             "config_json",
             canonical_json(stable_config(self.sweep_config), field="sweep_config"),
         )
-        object.__setattr__(self, "config_fingerprint", config_fingerprint(self.sweep_config))
+        object.__setattr__(
+            self, "config_fingerprint", sha256_hex(self.config_json, field="sweep_config")
+        )
 
     @property
     def run_date(self) -> date:
