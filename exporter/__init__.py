@@ -5,7 +5,13 @@ The orchestrator calls :func:`export_run_context` once per accepted run; each wo
 """
 
 from ._athena import AthenaSettings, bootstrap, register_run_partitions
-from ._canonical import VOLATILE_CONFIG_KEYS, canonical_json, config_fingerprint, param_hash
+from ._canonical import (
+    VOLATILE_CONFIG_KEYS,
+    allow_names,
+    canonical_json,
+    config_fingerprint,
+    param_hash,
+)
 from ._contract import (
     DATASETS,
     JOIN_KEYS,
@@ -41,6 +47,7 @@ __all__ = [
     "ShardWriter",
     "ShardWritten",
     "__version__",
+    "allow_names",
     "bootstrap",
     "canonical_json",
     "config_fingerprint",
