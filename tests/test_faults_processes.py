@@ -3,7 +3,7 @@ shards and of the same shard, racing acceptances with the same and with differen
 local root and on a moto S3 server over HTTP.
 
 Kill count: ``ARA_FAULT_KILLS`` per root (default 3 per root, 6 in all, in ``make test``;
-``make faults`` runs 30 per root). The seed is printed so a failing sequence can be replayed
+``make faults`` runs 30 per root, 60 in all). The seed is printed so a failing sequence can be replayed
 with ``ARA_FAULT_SEED``.
 """
 

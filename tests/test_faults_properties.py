@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import random
 from typing import Any
 
@@ -17,7 +18,8 @@ from exporter import canonical_json, param_hash
 from exporter._canonical import redact, refuse_credentials
 from exporter.errors import SensitiveFieldError
 
-SETTINGS = settings(max_examples=150, deadline=None)
+#: ``make faults`` raises the example count through ARA_FAULT_EXAMPLES.
+SETTINGS = settings(max_examples=int(os.environ.get("ARA_FAULT_EXAMPLES", 150)), deadline=None)
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 scalars = (
