@@ -28,11 +28,11 @@ from typing import Any
 from .errors import CanonicalJsonError, InvalidFieldError, SensitiveFieldError
 
 __all__ = [
-    "VOLATILE_CONFIG_KEYS",
     "CREDENTIAL_PAIRS",
     "CREDENTIAL_WORDS",
     "ENV_ALLOWED_NAMES",
     "MAX_DEPTH",
+    "VOLATILE_CONFIG_KEYS",
     "allow_names",
     "canonical_json",
     "config_fingerprint",
@@ -58,24 +58,64 @@ VOLATILE_CONFIG_KEYS: frozenset[str] = frozenset(
 #: ``password_len`` and ``max_token_length`` are ordinary names.
 CREDENTIAL_WORDS: frozenset[str] = frozenset(
     {
-        "password", "passwd", "passphrase", "pwd", "secret", "secrets", "token", "cookie",
-        "cookies", "credential", "credentials", "authorization", "bearer", "apikey",
-        "accesskey", "privatekey", "secretkey", "authheader", "sessionid", "sessiontoken",
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "secret",
+        "secrets",
+        "token",
+        "cookie",
+        "cookies",
+        "credential",
+        "credentials",
+        "authorization",
+        "bearer",
+        "apikey",
+        "accesskey",
+        "privatekey",
+        "secretkey",
+        "authheader",
+        "sessionid",
+        "sessiontoken",
     }
 )
 #: Two-word endings that are a credential (``api_key``, ``aws_secret_access_key``).
 CREDENTIAL_PAIRS: frozenset[tuple[str, str]] = frozenset(
     {
-        ("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key"),
-        ("auth", "header"), ("session", "id"), ("signing", "key"), ("encryption", "key"),
-        ("client", "secret"), ("auth", "token"),
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("auth", "header"),
+        ("session", "id"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("client", "secret"),
+        ("auth", "token"),
     }
 )
 #: Last words that only carry what the word before them names (``password_hash``,
 #: ``token_value``, ``api_key_b64``): the name is judged by the word before.
 _CARRIER_WORDS: frozenset[str] = frozenset(
-    {"value", "val", "str", "string", "text", "b64", "base64", "hex", "raw", "plain", "hash",
-     "header", "env", "enc", "encrypted", "json"}
+    {
+        "value",
+        "val",
+        "str",
+        "string",
+        "text",
+        "b64",
+        "base64",
+        "hex",
+        "raw",
+        "plain",
+        "hash",
+        "header",
+        "env",
+        "enc",
+        "encrypted",
+        "json",
+    }
 )
 #: Names the caller declared harmless although they read like a credential; see
 #: :func:`allow_names` and the ``ARA_ALLOWED_NAMES`` environment variable (comma-separated).
@@ -200,7 +240,9 @@ def sensitive_name(name: str) -> bool:
     return _sensitive_key(name)
 
 
-_MAYBE_SECRET = re.compile(r"A[KSRIG][IP]A|eyJ|://|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]")
+_MAYBE_SECRET = re.compile(
+    r"A[KSRIG][IP]A|eyJ|://|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]"
+)
 
 
 def _sensitive_text(text: str) -> bool:

@@ -17,11 +17,10 @@ import pyarrow.parquet as pq
 
 from . import _contract as contract
 from ._canonical import canonical_json
-from ._records import PointResult, RunContext, RunRef
+from ._records import INT32_MAX, PointResult, RunContext, RunRef, check_int
 from ._settings import ExportSettings
 from ._storage import LocalStorage, S3Storage, Storage, open_root
 from ._version import __version__
-from ._records import INT32_MAX, check_int
 from .errors import DuplicatePointError, InvalidFieldError, RunConflictError, StorageError
 
 __all__ = ["RunAcceptance", "ShardWriter", "ShardWritten", "export_run_context", "to_parquet"]

@@ -69,7 +69,7 @@ def listing(root: str, endpoint: str | None = None) -> list[tuple[str, int]]:
     """Every file under the root, hidden and temporary ones included, with its size."""
     if root.startswith("s3://"):
         assert endpoint is not None
-        bucket, _, prefix = root[len("s3://") :].partition("/")
+        bucket = root[len("s3://") :].partition("/")[0]
         client = s3_client(endpoint)
         out: list[tuple[str, int]] = []
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):

@@ -119,8 +119,19 @@ def test_fingerprint_is_the_same_in_another_process() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["token", "cookie", "session_cookie", "access_token", "dbPassword", "clientSecret",
-     "Authorization", "x-api-key", "aws_secret_access_key", "AKIAIOSFODNN7EXAMPLE", "credentials"],
+    [
+        "token",
+        "cookie",
+        "session_cookie",
+        "access_token",
+        "dbPassword",
+        "clientSecret",
+        "Authorization",
+        "x-api-key",
+        "aws_secret_access_key",
+        "AKIAIOSFODNN7EXAMPLE",
+        "credentials",
+    ],
 )
 def test_credential_names_are_refused(name: str) -> None:
     from exporter._canonical import refuse_credentials

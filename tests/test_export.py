@@ -301,7 +301,12 @@ def small(run_id: str = "r1", **overrides: Any) -> RunContext:
 
 
 def write_points(
-    root: str, run: Any, shard: int, *, settings: ExportSettings | None = None, attempt: int = 1,
+    root: str,
+    run: Any,
+    shard: int,
+    *,
+    settings: ExportSettings | None = None,
+    attempt: int = 1,
     params: Any = None,
 ) -> Any:
     t0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -338,9 +343,7 @@ def test_gate_off_redelivery_across_midnight_keeps_one_run_date(root: str) -> No
     """Defect 6: the gate turns off the run-context dataset, not the acceptance index."""
     off = ExportSettings(run_context=False)
     first = export_run_context(root, small(), settings=off)
-    late = export_run_context(
-        root, small(accepted_at=ACCEPTED + timedelta(hours=15)), settings=off
-    )
+    late = export_run_context(root, small(accepted_at=ACCEPTED + timedelta(hours=15)), settings=off)
     assert first.action == late.action == "disabled"
     assert late.run == first.run and late.run.run_date.isoformat() == "2026-11-23"
     for run in (first.run, late.run):  # both deliveries fan out
@@ -357,7 +360,11 @@ def test_params_gate_off_retry_removes_the_stale_params_object(root: str) -> Non
     run = export_run_context(root, small()).run
     write_points(root, run, 0, params=lambda i: {"i": i, "v": "old"})
     write_points(
-        root, run, 0, settings=ExportSettings(effective_params=False), attempt=2,
+        root,
+        run,
+        0,
+        settings=ExportSettings(effective_params=False),
+        attempt=2,
         params=lambda i: {"i": i, "v": "new"},
     )
     storage = open_root(root)
@@ -381,8 +388,10 @@ def test_both_objects_of_a_write_share_its_write_id(root: str) -> None:
     written = write_points(root, run, 1)
     storage = open_root(root)
     ids = {
-        r["write_id"] for name in ("effective_params", "outcomes")
-        for k in storage.list(name) for r in read(storage, k).to_pylist()
+        r["write_id"]
+        for name in ("effective_params", "outcomes")
+        for k in storage.list(name)
+        for r in read(storage, k).to_pylist()
     }
     assert ids == {written.write_id} and len(written.write_id) == 32
     assert write_points(root, run, 1).write_id != written.write_id

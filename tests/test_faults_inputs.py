@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _faults import SECRETS, T0, ctx, listing, s3_client, write_shard
 
-from exporter import ExportSettings, RunRef, ShardWriter, export_run_context
+from exporter import RunRef, ShardWriter, export_run_context
 from exporter.errors import (
     CanonicalJsonError,
     ConfigError,
@@ -32,8 +33,6 @@ from exporter.errors import (
     RunConflictError,
     SensitiveFieldError,
 )
-
-from _faults import SECRETS, T0, ctx, listing, s3_client, write_shard
 
 T1 = T0 + timedelta(milliseconds=250)
 
@@ -169,7 +168,12 @@ CASES: list[tuple[str, Callable[[Env], Any], type[ExporterError], str]] = [
         for v in [0, -1, 2**64, 2**63, True, 1.5, "10", None]
     ],
     *[
-        (f"points_per_shard={v!r}", accept(points_per_shard=v), InvalidFieldError, "points_per_shard")
+        (
+            f"points_per_shard={v!r}",
+            accept(points_per_shard=v),
+            InvalidFieldError,
+            "points_per_shard",
+        )
         for v in [0, 2**63, True, "5", 1.0]
     ],
     # accepted_at
@@ -210,34 +214,47 @@ CASES: list[tuple[str, Callable[[Env], Any], type[ExporterError], str]] = [
     ("sweep_config=list", accept(sweep_config=[1]), InvalidFieldError, "sweep_config"),
     *[
         (f"sweep_config#{n}={path}", accept(sweep_config=cfg), err, path)
-        for n, (cfg, path, err) in enumerate([
-            ({"dbPassword": "hunter2"}, "sweep_config.dbPassword", SensitiveFieldError),
-            ({"clientSecret": "x"}, "sweep_config.clientSecret", SensitiveFieldError),
-            ({"api_key": "x"}, "sweep_config.api_key", SensitiveFieldError),
-            ({"a": {"session_cookie": "x"}}, "sweep_config.a.session_cookie", SensitiveFieldError),
-            ({"token": "x"}, "sweep_config.token", SensitiveFieldError),
-            ({"cookie": "x"}, "sweep_config.cookie", SensitiveFieldError),
-            ({"access_token": "x"}, "sweep_config.access_token", SensitiveFieldError),
-            ({"aws_secret_access_key": "x"}, "sweep_config.aws_secret_access_key",
-             SensitiveFieldError),
-            ({"X-Api-Key": "x"}, "sweep_config.X-Api-Key", SensitiveFieldError),
-            ({"password_hash": "x"}, "sweep_config.password_hash", SensitiveFieldError),
-            ({AKIA: 1}, "sweep_config.[REDACTED]", SensitiveFieldError),
-            ({"note": f"id {AKIA} here"}, "sweep_config.note", SensitiveFieldError),
-            ({"note": f"x{AKIA}"}, "sweep_config.note", SensitiveFieldError),
-            ({"url": "postgresql://u:hunter2@db/x"}, "sweep_config.url", SensitiveFieldError),
-            ({"h": "bearer abc"}, "sweep_config.h", SensitiveFieldError),
-            ({"h": ["ok", JWT]}, "sweep_config.h[1]", SensitiveFieldError),
-            ({"k": "-----BEGIN RSA PRIVATE KEY-----\nMIIB"}, "sweep_config.k", SensitiveFieldError),
-            ({"x": float("nan")}, "sweep_config.x", CanonicalJsonError),
-            ({"x": float("inf")}, "sweep_config.x", CanonicalJsonError),
-            ({"x": {1, 2}}, "sweep_config.x", CanonicalJsonError),
-            ({"x": b"b"}, "sweep_config.x", CanonicalJsonError),
-            ({"x": Decimal("1.5")}, "sweep_config.x", CanonicalJsonError),
-            ({"x": object()}, "sweep_config.x", CanonicalJsonError),
-            ({"x": {1: 2}}, "sweep_config.x.1", CanonicalJsonError),
-            ({"x": "bad \ud800"}, "sweep_config", CanonicalJsonError),
-        ])
+        for n, (cfg, path, err) in enumerate(
+            [
+                ({"dbPassword": "hunter2"}, "sweep_config.dbPassword", SensitiveFieldError),
+                ({"clientSecret": "x"}, "sweep_config.clientSecret", SensitiveFieldError),
+                ({"api_key": "x"}, "sweep_config.api_key", SensitiveFieldError),
+                (
+                    {"a": {"session_cookie": "x"}},
+                    "sweep_config.a.session_cookie",
+                    SensitiveFieldError,
+                ),
+                ({"token": "x"}, "sweep_config.token", SensitiveFieldError),
+                ({"cookie": "x"}, "sweep_config.cookie", SensitiveFieldError),
+                ({"access_token": "x"}, "sweep_config.access_token", SensitiveFieldError),
+                (
+                    {"aws_secret_access_key": "x"},
+                    "sweep_config.aws_secret_access_key",
+                    SensitiveFieldError,
+                ),
+                ({"X-Api-Key": "x"}, "sweep_config.X-Api-Key", SensitiveFieldError),
+                ({"password_hash": "x"}, "sweep_config.password_hash", SensitiveFieldError),
+                ({AKIA: 1}, "sweep_config.[REDACTED]", SensitiveFieldError),
+                ({"note": f"id {AKIA} here"}, "sweep_config.note", SensitiveFieldError),
+                ({"note": f"x{AKIA}"}, "sweep_config.note", SensitiveFieldError),
+                ({"url": "postgresql://u:hunter2@db/x"}, "sweep_config.url", SensitiveFieldError),
+                ({"h": "bearer abc"}, "sweep_config.h", SensitiveFieldError),
+                ({"h": ["ok", JWT]}, "sweep_config.h[1]", SensitiveFieldError),
+                (
+                    {"k": "-----BEGIN RSA PRIVATE KEY-----\nMIIB"},
+                    "sweep_config.k",
+                    SensitiveFieldError,
+                ),
+                ({"x": float("nan")}, "sweep_config.x", CanonicalJsonError),
+                ({"x": float("inf")}, "sweep_config.x", CanonicalJsonError),
+                ({"x": {1, 2}}, "sweep_config.x", CanonicalJsonError),
+                ({"x": b"b"}, "sweep_config.x", CanonicalJsonError),
+                ({"x": Decimal("1.5")}, "sweep_config.x", CanonicalJsonError),
+                ({"x": object()}, "sweep_config.x", CanonicalJsonError),
+                ({"x": {1: 2}}, "sweep_config.x.1", CanonicalJsonError),
+                ({"x": "bad \ud800"}, "sweep_config", CanonicalJsonError),
+            ]
+        )
     ],
     ("sweep_config=deep5000", accept(sweep_config=deep(5000)), CanonicalJsonError, "sweep_config"),
     ("sweep_config=circular", accept(sweep_config=circular()), CanonicalJsonError, "sweep_config"),
@@ -298,8 +315,12 @@ CASES: list[tuple[str, Callable[[Env], Any], type[ExporterError], str]] = [
         ]
     ],
     ("params=list", point(params=[1]), InvalidFieldError, "params"),
-    ("params=dbPassword", point(params={"dbPassword": "hunter2"}), SensitiveFieldError,
-     "params.dbPassword"),
+    (
+        "params=dbPassword",
+        point(params={"dbPassword": "hunter2"}),
+        SensitiveFieldError,
+        "params.dbPassword",
+    ),
     ("params=akia-value", point(params={"k": f"id {AKIA}"}), SensitiveFieldError, "params.k"),
     ("params=nan", point(params={"x": float("nan")}), CanonicalJsonError, "params.x"),
     ("params=deep", point(params=deep(5000)), CanonicalJsonError, "params"),
@@ -321,8 +342,12 @@ CASES: list[tuple[str, Callable[[Env], Any], type[ExporterError], str]] = [
     ("metric=inf", point(metrics={"m": np.float64("inf")}), NonFiniteMetricError, "metrics.m"),
     ("metric=bool", point(metrics={"m": True}), InvalidFieldError, "metrics.m"),
     ("metric=api_key", point(metrics={"api_key": 1.0}), SensitiveFieldError, "metrics.api_key"),
-    ("metric=clientSecret", point(metrics={"clientSecret": 1.0}), SensitiveFieldError,
-     "metrics.clientSecret"),
+    (
+        "metric=clientSecret",
+        point(metrics={"clientSecret": 1.0}),
+        SensitiveFieldError,
+        "metrics.clientSecret",
+    ),
     ("metric=akia-name", point(metrics={AKIA: 1.0}), SensitiveFieldError, "metrics.[REDACTED]"),
     ("metric=empty-name", point(metrics={"": 1.0}), InvalidFieldError, "metrics"),
     ("metrics=list", point(metrics=[("m", 1.0)]), InvalidFieldError, "metrics"),
@@ -397,9 +422,7 @@ def test_harmless_names_pass(env: Env) -> None:
     names = ["token_count", "secret_fraction", "password_len", "max_token_length", "n_passes"]
     params = {n: 1 for n in names}
     with ShardWriter(env.root, env.ref, 1, s3_client=env.client) as w:
-        w.add_point(
-            5, params, started_at=T0, finished_at=T1, metrics={n: 1.0 for n in names}
-        )
+        w.add_point(5, params, started_at=T0, finished_at=T1, metrics={n: 1.0 for n in names})
         w.add_point(np.int64(6), {"a": 1}, started_at=T0, finished_at=T1)
     shard = ShardWriter(env.root, env.ref, np.int64(1), s3_client=env.client)
     assert shard.shard_id == 1 and type(shard.shard_id) is int

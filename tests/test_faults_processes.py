@@ -3,8 +3,8 @@ shards and of the same shard, racing acceptances with the same and with differen
 local root and on a moto S3 server over HTTP.
 
 Kill count: ``ARA_FAULT_KILLS`` per root (default 3 per root, 6 in all, in ``make test``;
-``make faults`` runs 30 per root, 60 in all). The seed is printed so a failing sequence can be replayed
-with ``ARA_FAULT_SEED``.
+``make faults`` runs 30 per root, 60 in all). The seed is printed so a failing sequence can be
+replayed with ``ARA_FAULT_SEED``.
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ def accept(root: str, endpoint: str | None, **overrides: Any) -> RunRef:
     return export_run_context(root, ctx(**overrides), s3_client=client).run
 
 
-def check_readable_and_clean(root: str, endpoint: str | None, ref: RunRef) -> dict[int, dict[str, str]]:
-    """No partial object is readable, no temporary file is visible; per shard {dataset: write_id}."""
+def check_readable_and_clean(
+    root: str, endpoint: str | None, ref: RunRef
+) -> dict[int, dict[str, str]]:
+    """No partial object is readable, no temp file is visible; per shard {dataset: write_id}."""
     prefix = root.split("/", 3)[3] + "/" if endpoint else ""
     pairs: dict[int, dict[str, str]] = {}
     for key, _ in listing(root, endpoint):
@@ -152,7 +154,9 @@ def test_concurrent_writers_of_the_same_shard(place: tuple[str, str | None]) -> 
 
 def test_racing_acceptances_with_the_same_plan(place: tuple[str, str | None]) -> None:
     root, endpoint = place
-    results = race_acceptances(root, endpoint, [{"run_id": "a1", "request_id": f"q{i}"} for i in range(4)])
+    results = race_acceptances(
+        root, endpoint, [{"run_id": "a1", "request_id": f"q{i}"} for i in range(4)]
+    )
     actions = sorted(action for action, _ in results.values())
     assert actions == ["unchanged", "unchanged", "unchanged", "written"]
     assert len({detail for _, detail in results.values()}) == 1  # one run date and plan for all

@@ -327,8 +327,9 @@ def test_secrets_in_error_text_are_redacted_in_the_stored_row(
 def test_a_failed_point_with_metrics_is_refused(tmp_path: Path) -> None:
     """Defect 5, decided: refused (not dropped), so what is stored is what was given."""
     with pytest.raises(InvalidFieldError) as info, ShardWriter(tmp_path, RUN, 0) as shard:
-        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, error="boom",
-                        metrics={"peak": 3.0})
+        shard.add_point(
+            0, {"a": 1}, started_at=T0, finished_at=T1, error="boom", metrics={"peak": 3.0}
+        )
     assert info.value.field == "metrics"
     assert files(tmp_path) == []
 
