@@ -41,7 +41,7 @@ lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff format --check exporter tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models
-	cd exporter/sql && ../../$(BIN)/sqlfluff lint .   # Athena DDL: its own nested .sqlfluff
+	cd exporter/athena/sql && ../../../$(BIN)/sqlfluff lint .   # Athena DDL: its own nested .sqlfluff
 
 bench: $(STAMP) ## exporter throughput and memory against raw pyarrow (docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_shard_write.py --repeat 5

@@ -1,22 +1,37 @@
-"""Throughput of one 100k-point shard: the exporter against raw ``pyarrow.parquet.write_table``.
+"""Shard-writer benchmarks: the exporter against the plain floor, its memory, and 1M points.
 
-Both sides write the same rows to the same kind of destination (a local folder, snappy). The
-exporter's side includes everything a worker pays for: validating every point, canonical JSON,
-SHA-256 param hashes, both objects (params and outcomes) and the atomic rename. The raw side gets
-the finished columns for free and only encodes and writes them. Run it by hand and record the
-figures in docs/benchmarks.md; compare the ratio, not the absolute numbers (machines are noisy).
+One run prints every figure recorded in docs/benchmarks.md (``make bench``). Sections, each a
+function, chosen with ``--sections`` (default: all):
 
-    .venv/bin/python benchmarks/bench_shard_write.py [--points N] [--repeat K]
+* ``ratio``  — one shard of ``--points`` points (default 100k; 5 params, 3 metrics), written by
+  ``ShardWriter`` and by the *plain floor* — ``json.dumps`` (sorted) + SHA-256 + Arrow tables
+  from lists + ``pq.write_table`` of both objects, no checks — in interleaved rounds; the figure
+  is the median of the per-round ratios (process CPU time, which other work on a shared machine
+  disturbs less than wall time; wall time is printed too).
+* ``memory`` — extra peak RSS of writing 100k and 1M points, each in a fresh subprocess: peak RSS
+  (``ru_maxrss``) after writing minus peak RSS before (imports done, inputs generated on the fly
+  so the caller holds nothing).
+* ``export`` — wall time of exporting 1M points into one shard (the same subprocess as the
+  memory figure at 1M).
+
+    .venv/bin/python benchmarks/bench_shard_write.py [--sections ratio,memory,export]
+        [--points N] [--repeat K]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import os
+import platform
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,34 +41,39 @@ import pyarrow.parquet as pq
 
 from exporter import RunRef, ShardWriter
 from exporter._contract import EFFECTIVE_PARAMS, OUTCOMES
-from exporter._sir import resolve_params
 from exporter._writer import PARQUET_COMPRESSION
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
+Point = tuple[dict[str, Any], dict[str, float]]
 
 
-def make_points(n: int) -> list[tuple[dict[str, Any], dict[str, float]]]:
-    points = []
-    for i in range(n):
-        params = resolve_params({"beta": 0.1 + (i % 97) / 100, "gamma": 0.05 + (i % 13) / 100})
-        metrics = {"peak_infected": i * 1.5, "peak_day": i % 160 * 0.25, "attack_rate": 0.5}
-        points.append((params, metrics))
-    return points
+def point(i: int) -> Point:
+    """Point ``i``: 5 effective parameters, 3 metrics."""
+    params = {
+        "beta": 0.1 + (i % 97) / 100,
+        "gamma": 0.05 + (i % 13) / 100,
+        "population": 10_000,
+        "model": "sir-euler",
+        "seed": i,
+    }
+    metrics = {"peak_infected": i * 1.5, "peak_day": i % 160 * 0.25, "attack_rate": 0.5}
+    return params, metrics
 
 
-def via_exporter(root: Path, points: list[tuple[dict[str, Any], dict[str, float]]]) -> float:
-    run = RunRef("bench", date(2026, 11, 23), point_count=len(points), points_per_shard=len(points))
-    start = time.perf_counter()
+def make_points(n: int) -> list[Point]:
+    return [point(i) for i in range(n)]
+
+
+def via_exporter(root: Path, points: list[Point] | Iterator[Point], n: int) -> None:
+    run = RunRef("bench", date(2026, 11, 23), point_count=n, points_per_shard=n)
     with ShardWriter(root, run, 0) as shard:
         for i, (params, metrics) in enumerate(points):
             t = T0 + timedelta(milliseconds=i)
             shard.add_point(i, params, started_at=t, finished_at=t, metrics=metrics)
-    return time.perf_counter() - start
 
 
-def raw_columns(points: list[tuple[dict[str, Any], dict[str, float]]]) -> tuple[pa.Table, pa.Table]:
-    import json
-
+def via_floor(root: Path, points: list[Point]) -> None:
+    """The plain floor: serialise, hash, build both tables from lists, write_table. No checks."""
     n = len(points)
     texts = [json.dumps(p, sort_keys=True, separators=(",", ":")) for p, _ in points]
     hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
@@ -64,11 +84,7 @@ def raw_columns(points: list[tuple[dict[str, Any], dict[str, float]]]) -> tuple[
         "param_hash": hashes,
     }
     params = pa.Table.from_pydict(
-        {
-            **common,
-            "param_count": [len(p) for p, _ in points],
-            "params_json": texts,
-        },
+        {**common, "param_count": [len(p) for p, _ in points], "params_json": texts},
         schema=EFFECTIVE_PARAMS.arrow_schema(),
     )
     times = [T0 + timedelta(milliseconds=i) for i in range(n)]
@@ -85,50 +101,160 @@ def raw_columns(points: list[tuple[dict[str, Any], dict[str, float]]]) -> tuple[
         },
         schema=OUTCOMES.arrow_schema(),
     )
-    return params, outcomes
-
-
-def via_pyarrow(root: Path, tables: tuple[pa.Table, pa.Table]) -> float:
-    start = time.perf_counter()
-    for name, table in zip(("params", "outcomes"), tables, strict=True):
+    for name, table in (("params", params), ("outcomes", outcomes)):
         pq.write_table(table, root / f"{name}.parquet", compression=PARQUET_COMPRESSION)
-    return time.perf_counter() - start
+
+
+def _timed(run: Callable[[Path], None]) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of ``run`` in a fresh temporary folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        cpu, wall = time.process_time(), time.perf_counter()
+        run(Path(folder))
+        return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def measure_ratio(n: int, repeat: int) -> dict[str, float]:
+    """Exporter vs the plain floor, interleaved; median of the per-round ratios."""
+    points = make_points(n)
+    _timed(lambda root: via_exporter(root, points, n))  # warm-up, not counted
+    ratios_cpu, ratios_wall, exporter_cpu, floor_cpu = [], [], [], []
+    for k in range(repeat):
+        e_cpu, e_wall = _timed(lambda root: via_exporter(root, points, n))
+        f_cpu, f_wall = _timed(lambda root: via_floor(root, points))
+        ratios_cpu.append(e_cpu / f_cpu)
+        ratios_wall.append(e_wall / f_wall)
+        exporter_cpu.append(e_cpu)
+        floor_cpu.append(f_cpu)
+        print(
+            f"  round {k + 1}: exporter {e_cpu:.3f} CPU-s ({e_wall:.3f}s wall), "
+            f"floor {f_cpu:.3f} CPU-s ({f_wall:.3f}s wall), ratio {e_cpu / f_cpu:.2f}"
+        )
+    e = statistics.median(exporter_cpu)
+    result = {
+        "ratio_cpu": statistics.median(ratios_cpu),
+        "ratio_wall": statistics.median(ratios_wall),
+        "exporter_s": e,
+        "floor_s": statistics.median(floor_cpu),
+        "points_per_s": n / e,
+    }
+    print(f"shard of {n:,} points (5 params, 3 metrics), {repeat} interleaved rounds:")
+    print(f"  exporter (median):       {e:.3f} CPU-s  {n / e:,.0f} points/s")
+    print(f"  plain floor (median):    {result['floor_s']:.3f} CPU-s")
+    print(f"  ratio exporter/floor:    {result['ratio_cpu']:.2f}x  (median of per-round ratios)")
+    print(f"  same, wall time:         {result['ratio_wall']:.2f}x")
+    return result
+
+
+def peak_rss_kib() -> int:
+    """This process's peak RSS in KiB: ``VmHWM`` (Linux, reset by exec), else ``ru_maxrss``.
+
+    ``ru_maxrss`` of a child started from a large parent starts at the parent's peak on Linux,
+    which would hide the child's own growth.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _child_write(n: int) -> None:
+    """In a fresh process: write ``n`` points generated on the fly; print JSON figures."""
+    with tempfile.TemporaryDirectory() as warm:  # imports and first-use costs
+        via_exporter(Path(warm), iter([point(0)]), 1)
+    before = peak_rss_kib()
+    with tempfile.TemporaryDirectory() as folder:
+        start, cpu = time.perf_counter(), time.process_time()
+        via_exporter(Path(folder), (point(i) for i in range(n)), n)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        size = sum(p.stat().st_size for p in Path(folder).rglob("*.parquet"))
+    after = peak_rss_kib()
+    print(
+        json.dumps(
+            {
+                "points": n,
+                "extra_mib": (after - before) / 1024,
+                "seconds": seconds,
+                "cpu": cpu,
+                "bytes": size,
+            }
+        )
+    )
+
+
+def write_in_subprocess(n: int) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child-write", str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def measure_memory(sizes: tuple[int, ...] = (100_000, 1_000_000)) -> dict[int, dict[str, float]]:
+    """Extra peak RSS of one shard write per size, each in its own process."""
+    runs = {n: write_in_subprocess(n) for n in sizes}
+    print("extra peak RSS of one shard write (fresh process each; inputs generated on the fly):")
+    for n, fig in runs.items():
+        print(
+            f"  {n:>9,} points: +{fig['extra_mib']:.0f} MiB  ({fig['seconds']:.2f}s, "
+            f"{fig['bytes'] / n:.1f} bytes/point on disk)"
+        )
+    if len(sizes) == 2:
+        small, large = (runs[n]["extra_mib"] for n in sizes)
+        print(f"  ratio {sizes[1]:,} / {sizes[0]:,}: {large / max(small, 1.0):.2f}x")
+    return runs
+
+
+def measure_export(n: int = 1_000_000, figures: dict[str, float] | None = None) -> dict[str, float]:
+    """Wall and CPU time of exporting ``n`` points into one shard (reuses a memory run)."""
+    fig = figures or write_in_subprocess(n)
+    print(
+        f"export of {n:,} points into one shard: {fig['seconds']:.2f}s wall, "
+        f"{fig['cpu']:.2f} CPU-s, {n / fig['cpu']:,.0f} points per CPU-s "
+        "(fresh process; generating the points is included)"
+    )
+    return fig
+
+
+SECTIONS = ("ratio", "memory", "export")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--points", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all)",
+    )
+    parser.add_argument("--points", type=int, default=100_000, help="points in the ratio shard")
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds for the ratio")
+    parser.add_argument("--child-write", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    points = make_points(args.points)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with tempfile.TemporaryDirectory() as warm:  # first: the only run whose peak RSS we can see
-        via_exporter(Path(warm), points)
-    rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
-    tables = raw_columns(points)
-    exporter_s: list[float] = []
-    raw_s: list[float] = []
-    build_s: list[float] = []
-    for k in range(args.repeat):  # interleaved, so drift hits both sides alike
-        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
-            exporter_s.append(via_exporter(Path(a), points))
-            raw_s.append(via_pyarrow(Path(b), tables))
-            start = time.perf_counter()
-            raw_columns(points)
-            build_s.append(time.perf_counter() - start)
-        print(
-            f"  round {k + 1}: exporter {exporter_s[-1]:.3f}s, raw pyarrow {raw_s[-1]:.3f}s, "
-            f"building the raw columns {build_s[-1]:.3f}s"
-        )
-    e, r = statistics.median(exporter_s), statistics.median(raw_s)
-    built = statistics.median(build_s)
-    print(f"points per shard:      {args.points:,}")
-    print(f"exporter (median):     {e:.3f}s  {args.points / e:,.0f} points/s")
-    print(f"raw write_table:       {r:.3f}s  {args.points / r:,.0f} points/s")
-    print(f"ratio exporter/raw:    {e / r:.1f}x the time")
-    print(f"raw incl. building:    {built + r:.3f}s  (json + SHA-256 + Arrow, no checks)")
-    print(f"ratio exporter/that:   {e / (built + r):.1f}x the time")
-    print(f"exporter peak RSS:     +{rss_growth:.0f} MiB over the points held by the caller")
+    if args.child_write:
+        _child_write(args.child_write)
+        return
+    chosen = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(unknown)}")
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, "
+        f"{len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}, "
+        f"pyarrow {pa.__version__}"
+    )
+    memory: dict[int, dict[str, float]] = {}
+    if "ratio" in chosen:
+        measure_ratio(args.points, args.repeat)
+    if "memory" in chosen:
+        memory = measure_memory()
+    if "export" in chosen:
+        measure_export(figures=memory.get(1_000_000))
 
 
 if __name__ == "__main__":

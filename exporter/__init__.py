@@ -4,7 +4,6 @@ The orchestrator calls :func:`export_run_context` once per accepted run; each wo
 :class:`ShardWriter` per shard. Both take one root: a local folder or ``s3://bucket/prefix``.
 """
 
-from ._athena import AthenaSettings, bootstrap, register_run_partitions
 from ._canonical import (
     VOLATILE_CONFIG_KEYS,
     allow_names,
@@ -27,7 +26,14 @@ from ._records import PointResult, RunContext, RunRef
 from ._settings import ExportSettings
 from ._storage import open_root
 from ._version import __version__
-from ._writer import RunAcceptance, ShardWriter, ShardWritten, export_run_context
+from ._writer import (
+    RunAcceptance,
+    ShardWriter,
+    ShardWritten,
+    SmallShardWarning,
+    export_run_context,
+)
+from .athena import AthenaSettings, bootstrap, register_run_partitions
 
 __all__ = [
     "DATASETS",
@@ -46,6 +52,7 @@ __all__ = [
     "RunRef",
     "ShardWriter",
     "ShardWritten",
+    "SmallShardWarning",
     "__version__",
     "allow_names",
     "bootstrap",

@@ -2,9 +2,15 @@
 
 Readers never see a partial object: locally an object is written to a temporary file under
 ``{root}/_tmp/`` (same filesystem, outside every dataset prefix, so no reader's glob sees it)
-and renamed into place; on S3 it is one ``PutObject`` of the whole body (objects
-here are one shard, far below the 5 GB single-PUT limit). S3 uses boto3's standard settings,
-``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` and ``AWS_REGION`` included.
+and renamed into place; on S3 it is one ``PutObject`` of the whole body. S3 uses
+boto3's standard settings, ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` and ``AWS_REGION``
+included. Local objects get the normal mode of a new file (``0666`` less the process umask).
+
+Large objects are built in a *spool* file (:meth:`Storage.spool`) and handed over whole with
+:meth:`Storage.put_file`. Locally the spool lives under ``{root}/_tmp/`` — outside every dataset
+prefix, on the same filesystem, so handing it over is one atomic rename. For S3 it is a local
+temporary file, uploaded by ``put_file`` in one ``PutObject`` when small and as a multipart upload
+when large (boto3's managed transfer; S3 shows the object only once the upload completes).
 """
 
 from __future__ import annotations
@@ -12,14 +18,33 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ._contract import TEMP_PREFIX
 from .errors import ConfigError, StorageError
 
-__all__ = ["LocalStorage", "S3Storage", "Storage", "open_root"]
+__all__ = ["SPOOL_PREFIX", "LocalStorage", "S3Storage", "Storage", "open_root"]
+
+#: Where a local root keeps its spool files: outside every dataset prefix, on the same filesystem.
+SPOOL_PREFIX = TEMP_PREFIX
+#: S3 bodies up to this size go up in one ``PutObject``; larger ones as a multipart upload.
+MULTIPART_THRESHOLD = 16 * 1024 * 1024
+
+
+def _file_mode() -> int:
+    """The mode ``open()`` would give a new file: 0666 less the process umask."""
+    try:  # Linux: read it without changing it (changing it is not thread-safe)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 class Storage(Protocol):
@@ -43,6 +68,15 @@ class Storage(Protocol):
     def uri(self, key: str) -> str:
         """The full location of ``key`` (a path or an ``s3://`` url)."""
 
+    def spool(self) -> Path:
+        """A new, empty local file to build an object in, for :meth:`put_file`."""
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Write (or replace) one whole object atomically from the file at ``path``.
+
+        The file is consumed: it is gone afterwards, whether the call succeeds or not.
+        """
+
 
 @dataclass(frozen=True)
 class LocalStorage:
@@ -54,12 +88,13 @@ class LocalStorage:
     def _temp(self, path: Path, data: bytes) -> str:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            staging = self.base / TEMP_PREFIX
+            staging = self.base / SPOOL_PREFIX
             staging.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=staging)
         except OSError as exc:
             raise StorageError(f"{path}: {exc}") from exc
         try:
+            os.fchmod(fd, _file_mode())  # mkstemp's 0600 would survive the rename
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
@@ -120,12 +155,36 @@ class LocalStorage:
     def uri(self, key: str) -> str:
         return str(self._path(key))
 
+    def spool(self) -> Path:
+        folder = self.base / SPOOL_PREFIX
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".spool-", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise StorageError(f"{folder}: {exc}") from exc
+        os.close(fd)
+        return Path(tmp)
+
+    def put_file(self, key: str, path: Path) -> None:
+        target = self._path(key)
+        try:
+            with open(path, "rb+") as handle:
+                os.fchmod(handle.fileno(), _file_mode())
+                os.fsync(handle.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise StorageError(f"{target}: {exc}") from exc
+
 
 @dataclass(frozen=True)
 class S3Storage:
     bucket: str
     prefix: str
     client: Any
+    #: Bodies larger than this are uploaded in parts (``put_file``); smaller in one request.
+    multipart_threshold: int = field(default=MULTIPART_THRESHOLD, compare=False)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -184,6 +243,32 @@ class S3Storage:
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
+
+    def spool(self) -> Path:
+        fd, tmp = tempfile.mkstemp(prefix="ara-spool-", suffix=".tmp")
+        os.close(fd)
+        return Path(tmp)
+
+    def put_file(self, key: str, path: Path) -> None:
+        try:
+            if path.stat().st_size <= self.multipart_threshold:
+                self.put(key, path.read_bytes())
+                return
+            from boto3.s3.transfer import TransferConfig
+
+            config = TransferConfig(
+                multipart_threshold=self.multipart_threshold,
+                multipart_chunksize=max(self.multipart_threshold, 5 * 1024 * 1024),
+                use_threads=False,
+            )
+            with open(path, "rb") as body:
+                self.client.upload_fileobj(body, self.bucket, self._key(key), Config=config)
+        except StorageError:
+            raise
+        except Exception as exc:  # ClientError, S3UploadFailedError, BotoCoreError, OSError
+            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+        finally:
+            path.unlink(missing_ok=True)
 
 
 #: S3 bucket naming rules (general purpose buckets): 3-63 lowercase letters, digits, dots and

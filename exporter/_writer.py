@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import tempfile
 import uuid
-from collections.abc import Mapping
+import warnings
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -16,16 +21,51 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import _contract as contract
-from ._canonical import canonical_json
+from ._canonical import canonical_json, sha256_hex
 from ._records import INT32_MAX, PointResult, RunContext, RunRef, check_int
 from ._settings import ExportSettings
+from ._shard_buffer import DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION, ShardBuffer
 from ._storage import LocalStorage, S3Storage, Storage, open_root
 from ._version import __version__
 from .errors import DuplicatePointError, InvalidFieldError, RunConflictError, StorageError
 
-__all__ = ["RunAcceptance", "ShardWriter", "ShardWritten", "export_run_context", "to_parquet"]
+__all__ = [
+    "DEFAULT_POINTS_PER_SHARD",
+    "DEFAULT_ROW_GROUP_SIZE",
+    "PARQUET_COMPRESSION",
+    "SMALL_SHARD_POINTS",
+    "RunAcceptance",
+    "ShardWriter",
+    "ShardWritten",
+    "SmallShardWarning",
+    "export_run_context",
+    "to_parquet",
+]
 
-PARQUET_COMPRESSION = "snappy"
+#: Points per shard the reference sweep plans unless told otherwise (``run_sweep``,
+#: ``ara sweep``). Sized for Athena: see "Shard sizing" in docs/runbook.md.
+DEFAULT_POINTS_PER_SHARD = 10_000
+#: A plan of several shards smaller than this writes objects too small for Athena: it is warned.
+SMALL_SHARD_POINTS = 1_000
+
+
+class SmallShardWarning(UserWarning):
+    """A run plan writes many tiny objects (``points_per_shard`` below ``SMALL_SHARD_POINTS``)."""
+
+
+def warn_small_shards(point_count: int, points_per_shard: int, *, stacklevel: int = 2) -> bool:
+    """Warn (:class:`SmallShardWarning`) when a plan of several shards has tiny shards."""
+    if point_count <= points_per_shard or points_per_shard >= SMALL_SHARD_POINTS:
+        return False
+    shards = -(-point_count // points_per_shard)
+    warnings.warn(
+        f"points_per_shard={points_per_shard} splits {point_count:,} points into {shards:,} "
+        f"shards of tiny objects (each costs Athena a request and a footer read); plan "
+        f">= {SMALL_SHARD_POINTS:,} points per shard (default {DEFAULT_POINTS_PER_SHARD:,})",
+        SmallShardWarning,
+        stacklevel=stacklevel + 1,
+    )
+    return True
 
 
 def to_parquet(dataset: contract.Dataset, columns: Mapping[str, list[Any]]) -> bytes:
@@ -121,6 +161,7 @@ def export_run_context(
     if not isinstance(context, RunContext):
         raise InvalidFieldError("context", context, "must be a RunContext")
     settings = settings or ExportSettings.from_env()
+    warn_small_shards(context.point_count, context.points_per_shard)
     storage = _storage(root, s3_client)
     plan = _plan(context)
     index_body = canonical_json(plan).encode()
@@ -167,25 +208,91 @@ class ShardWritten:
     shard_id: int
     rows: int
     uris: tuple[str, ...]
-    #: The ``write_id`` on every row this close wrote ("" when nothing was written).
+    #: The ``write_id`` on every row this writer wrote (see the contract's ``write_id``).
     write_id: str = ""
 
 
+_isfinite = math.isfinite
+#: Integers a float holds exactly: a metric given as such an int takes the fast path.
+_EXACT_INT = 2**53
+
+
+_NONE: tuple[float, ...] = ()
+
+
+def _fast_metric_values(metrics: Any, known: set[str]) -> Any:
+    """The values to store for a ``dict`` of metrics the fast path takes, else None.
+
+    Taken: every name validated before (by a :class:`PointResult`), every value a finite
+    ``float`` (stored as it is) or an ``int`` a float holds exactly (stored as ``float``).
+    """
+    if not metrics.keys() <= known:
+        return None
+    values = metrics.values()
+    for value in values:
+        if type(value) is not float or value - value != 0.0:  # not a float, or inf/nan
+            break
+    else:
+        return values
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is float and _isfinite(value):
+            out.append(value)
+        elif kind is int and -_EXACT_INT <= value <= _EXACT_INT:
+            out.append(float(value))
+        else:
+            return None
+    return out
+
+
+def _spool_for(storage: Storage) -> Callable[[], Path]:
+    """New spool files for ``storage`` (no reference to the writer, so it can be collected)."""
+    spool: Callable[[], Path] | None = getattr(storage, "spool", None)
+    if spool is not None:
+        return spool
+
+    def local_temp() -> Path:  # a Storage without spool support: a local temporary file
+        fd, name = tempfile.mkstemp(prefix="ara-spool-", suffix=".tmp")
+        os.close(fd)
+        return Path(name)
+
+    return local_temp
+
+
+def _discard(buffer: ShardBuffer) -> None:
+    buffer.discard()
+
+
 class ShardWriter:
-    """Collects one shard's points and writes its params and outcomes objects when it closes.
+    """Streams one shard's points into its params and outcomes objects.
 
     Use it as a context manager: on a clean exit both objects are written (params first, then
     outcomes), each atomically and under a deterministic name, so a retried shard replaces its
     own objects; on an exception nothing is written. Every point is validated as it is added.
 
-    Both objects' rows carry the same fresh ``write_id``, so a reader can tell a shard whose two
-    objects come from different writes (a kill between the two writes, racing deliveries).
-    With ``effective_params`` off, the shard's params object from an earlier attempt (this
-    exporter's own object at its deterministic key) is deleted before the outcomes are
-    written, so no stale params ever disagree with the new outcomes. Before writing, ``close``
-    reads the run's acceptance index (one small GET) and refuses a ``RunRef`` that disagrees
-    with the accepted plan (:class:`RunConflictError`); a run with no index entry (never
-    accepted through :func:`export_run_context`) is written as the ref says.
+    Memory stays bounded for any shard size: rows are buffered by column and written every
+    ``row_group_size`` points (default 65,536) as one Parquet row group into a spool file —
+    locally under ``{root}/_tmp/`` (renamed into place at close), for S3 a local temporary file
+    (uploaded at close, in parts when large). Rows are stored sorted by ``point_index``; adding
+    points in ascending order (what a worker loop does) is the cheapest.
+
+    Validation has one home, :class:`PointResult` (and the canonical-JSON functions it calls).
+    :meth:`add_point` has a fast path for the common case — a ``dict`` of params, ``datetime``
+    values in ``datetime.UTC``, a ``dict`` of ``float`` (or exactly representable ``int``)
+    metrics whose names an earlier point already validated, no error — that calls the same
+    :func:`~exporter.canonical_json` (credential guard included) and stores exactly what
+    :class:`PointResult` would. Anything else, and any point the fast path cannot finish, is
+    validated by constructing a :class:`PointResult`, which raises the typed error.
+
+    Both objects' rows carry the writer's ``write_id`` (a fresh random id per writer), so a
+    reader can tell a shard whose two objects come from different writes (a kill between the
+    two writes, racing deliveries). With ``effective_params`` off, the shard's params object
+    from an earlier attempt (this exporter's own object at its deterministic key) is deleted
+    before the outcomes are written, so no stale params disagree with the new outcomes. Before
+    writing, ``close`` reads the run's acceptance index (one small GET) and refuses a ``RunRef``
+    that disagrees with the accepted plan (:class:`RunConflictError`); a run with no index entry
+    (never accepted through :func:`export_run_context`) is written as the ref says.
     """
 
     def __init__(
@@ -197,33 +304,88 @@ class ShardWriter:
         attempt: int = 1,
         settings: ExportSettings | None = None,
         s3_client: Any = None,
+        row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
     ) -> None:
         if not isinstance(run, RunRef):
             raise InvalidFieldError("run", run, "must be a RunRef (RunAcceptance.run)")
         self.run = run
         self.points = run.shard_points(shard_id)
-        self.shard_id = check_int("shard_id", shard_id, 0)
-        self.attempt = check_int("attempt", attempt, 1, INT32_MAX)
+        shard_id = self.shard_id = check_int("shard_id", shard_id, 0)
+        attempt = self.attempt = check_int("attempt", attempt, 1, INT32_MAX)
         if settings is not None and not isinstance(settings, ExportSettings):
             raise InvalidFieldError("settings", settings, "must be an ExportSettings")
+        self.write_id = uuid.uuid4().hex
+        if (
+            isinstance(row_group_size, bool)
+            or not isinstance(row_group_size, int)
+            or row_group_size < 1
+        ):
+            raise InvalidFieldError("row_group_size", row_group_size, "must be an integer >= 1")
         self.settings = settings or ExportSettings.from_env()
         self._storage = _storage(root, s3_client)
-        self._results: dict[int, PointResult] = {}
+        datasets = (contract.EFFECTIVE_PARAMS,) if self.settings.effective_params else ()
+        self._buffer = ShardBuffer(
+            shard_id=shard_id,
+            attempt=attempt,
+            write_id=self.write_id,
+            datasets=(*datasets, contract.OUTCOMES),
+            new_file=_spool_for(self._storage),
+            row_group_size=row_group_size,
+        )
+        # a writer dropped without close() or __exit__ leaves no spool file behind
+        self._finalizer = weakref.finalize(self, _discard, self._buffer)
+        self._first = self.points.start
+        self._planned = len(self.points)
+        self._seen = bytearray(self._planned)  # one byte per planned point: duplicates
+        self._row_group_size = row_group_size
+        b = self._buffer
+        self._columns = (  # bound appends, in the fast path's order (the lists are reused)
+            b.point_index.append,
+            b.param_hash.append,
+            b.param_count.append,
+            b.params_json.append,
+            b.error.append,
+            b.started_at.append,
+            b.finished_at.append,
+            b.metric_keys.extend,
+            b.metric_values.extend,
+            b.metric_offsets.append,
+        )
+        self._metric_names: set[str] = set()  # names a PointResult has validated
         self._closed = False
         #: What :meth:`close` wrote, once it has run.
         self.written: ShardWritten | None = None
 
-    def add(self, result: PointResult) -> None:
+    def _check_open(self) -> None:
         if self._closed:
             raise InvalidFieldError("shard_id", self.shard_id, "this shard writer is closed")
+
+    def add(self, result: PointResult) -> None:
+        """Record one validated point."""
+        self._check_open()
         if not isinstance(result, PointResult):
-            raise InvalidFieldError("result", result, "must be a PointResult (or use add_point)")
+            raise InvalidFieldError("result", result, "must be a PointResult")
         result.check_in(self.points)
-        if result.point_index in self._results:
+        offset = result.point_index - self._first
+        if self._seen[offset]:
             raise DuplicatePointError(
                 "point_index", result.point_index, f"already recorded in shard {self.shard_id}"
             )
-        self._results[result.point_index] = result
+        self._seen[offset] = 1
+        self._metric_names.update(result.metrics)
+        buffer = self._buffer
+        buffer.point_index.append(result.point_index)
+        buffer.param_hash.append(result.param_hash)
+        buffer.param_count.append(len(result.params))
+        buffer.params_json.append(result.params_json)
+        buffer.error.append(result.error)
+        buffer.started_at.append(result.started_at)
+        buffer.finished_at.append(result.finished_at)
+        buffer.metric_keys.extend(result.metrics)
+        buffer.metric_values.extend(result.metrics.values())
+        buffer.metric_offsets.append(len(buffer.metric_keys))
+        if len(buffer.point_index) >= buffer.row_group_size:
+            buffer.flush()
 
     def add_point(
         self,
@@ -234,77 +396,99 @@ class ShardWriter:
         finished_at: datetime,
         metrics: Mapping[str, float] | None = None,
         error: str | None = None,
-    ) -> PointResult:
-        """Record one point; a point with an ``error`` is a failed point."""
-        result = PointResult(
-            point_index=point_index,
-            params=params,
-            started_at=started_at,
-            finished_at=finished_at,
-            metrics=metrics or {},
-            error=error,
-        )
-        self.add(result)
-        return result
+    ) -> None:
+        """Record one point; a point with an ``error`` is a failed point.
 
-    def _columns(self, write_id: str) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
-        results = [self._results[i] for i in sorted(self._results)]
-        hashes = [r.param_hash for r in results]
-        common: dict[str, list[Any]] = {
-            "schema_version": [contract.SCHEMA_VERSION] * len(results),
-            "shard_id": [self.shard_id] * len(results),
-            "point_index": [r.point_index for r in results],
-            "param_hash": hashes,
-        }
-        params = {
-            **common,
-            "param_count": [len(r.params) for r in results],
-            "params_json": [r.params_json for r in results],
-            "write_id": [write_id] * len(results),
-        }
-        outcomes = {
-            **common,
-            "status": [r.status for r in results],
-            "error_message": [r.error for r in results],
-            "attempt": [self.attempt] * len(results),
-            "started_at": [r.started_at for r in results],
-            "finished_at": [r.finished_at for r in results],
-            "duration_ms": [
-                (r.finished_at - r.started_at).total_seconds() * 1000.0 for r in results
-            ],
-            "metrics": [list(r.metrics.items()) for r in results],
-            "write_id": [write_id] * len(results),
-        }
-        return params, outcomes
+        Returns None (it used to return the :class:`PointResult`; building one per point is
+        what the fast path avoids — construct a ``PointResult`` and call :meth:`add` when you
+        want the record).
+        """
+        if self._closed:
+            self._check_open()
+        if (
+            error is None
+            and type(point_index) is int
+            and type(params) is dict
+            and type(started_at) is datetime
+            and type(finished_at) is datetime
+            and started_at.tzinfo is UTC
+            and finished_at.tzinfo is UTC
+            and started_at <= finished_at
+            and (metrics is None or type(metrics) is dict)
+        ):
+            offset = point_index - self._first
+            seen = self._seen
+            if 0 <= offset < self._planned and not seen[offset]:
+                values = _fast_metric_values(metrics, self._metric_names) if metrics else _NONE
+                if values is not None:
+                    try:
+                        text = canonical_json(params, field="params", refuse_secrets=True)
+                        digest = sha256_hex(text, field="params")
+                    except Exception:
+                        pass  # PointResult below raises the authoritative error
+                    else:
+                        seen[offset] = 1
+                        index, hashes, counts, texts, errors, starts, ends, keys, vals, offs = (
+                            self._columns
+                        )
+                        index(point_index)
+                        hashes(digest)
+                        counts(len(params))
+                        texts(text)
+                        errors(None)
+                        starts(started_at)
+                        ends(finished_at)
+                        if values:
+                            keys(metrics)  # type: ignore[arg-type]
+                            vals(values)
+                        offs(len(self._buffer.metric_keys))
+                        if len(self._buffer.point_index) >= self._row_group_size:
+                            self._buffer.flush()
+                        return
+        self.add(
+            PointResult(
+                point_index=point_index,
+                params=params,
+                started_at=started_at,
+                finished_at=finished_at,
+                metrics=metrics or {},
+                error=error,
+            )
+        )
 
     def close(self) -> ShardWritten:
         """Write the shard's objects (an empty shard writes nothing)."""
-        if self._closed:
-            raise InvalidFieldError("shard_id", self.shard_id, "this shard writer is closed")
+        self._check_open()
         self._closed = True
-        if not self._results:
-            self.written = ShardWritten(self.run.run_id, self.shard_id, 0, ())
-            return self.written
-        write_id = uuid.uuid4().hex
-        params, outcomes = self._columns(write_id)
-        bodies = []
-        if self.settings.effective_params:
-            bodies.append(("effective_params", to_parquet(contract.EFFECTIVE_PARAMS, params)))
-        bodies.append(("outcomes", to_parquet(contract.OUTCOMES, outcomes)))
-        self._check_ref()
-        uris = []
-        if not self.settings.effective_params:
-            # an earlier attempt's params (ours, at the deterministic key) must not outlive it
-            key = contract.object_key(
-                "effective_params", self.run.run_date, self.run.run_id, self.shard_id
-            )
-            self._storage.delete(key)
-        for name, body in bodies:
-            key = contract.object_key(name, self.run.run_date, self.run.run_id, self.shard_id)
-            self._storage.put(key, body)
-            uris.append(self._storage.uri(key))
+        buffer = self._buffer
+        try:
+            finished = buffer.finish()
+            rows = buffer.rows
+            uris = []
+            if finished:
+                self._check_ref()
+            if finished and not self.settings.effective_params:
+                # an earlier attempt's params (ours, at the deterministic key) must not outlive it
+                self._storage.delete(
+                    contract.object_key(
+                        "effective_params", self.run.run_date, self.run.run_id, self.shard_id
+                    )
+                )
+            for name, path in finished:
+                key = contract.object_key(name, self.run.run_date, self.run.run_id, self.shard_id)
+                put_file = getattr(self._storage, "put_file", None)
+                if put_file is not None:
+                    put_file(key, path)
+                else:  # a Storage without put_file: the whole body in memory
+                    try:
+                        self._storage.put(key, path.read_bytes())
+                    finally:
+                        path.unlink(missing_ok=True)
+                uris.append(self._storage.uri(key))
+        finally:
+            self._finalizer()
         self.written = ShardWritten(
-            self.run.run_id, self.shard_id, len(self._results), tuple(uris), write_id
+            self.run.run_id, self.shard_id, rows, tuple(uris), self.write_id if uris else ""
         )
         return self.written
 
@@ -320,6 +504,11 @@ class ShardWriter:
                     self.run.run_id, name, getattr(accepted, name), getattr(self.run, name)
                 )
 
+    def abort(self) -> None:
+        """Close without writing anything (what leaving the ``with`` block on an error does)."""
+        self._closed = True
+        self._finalizer()
+
     def __enter__(self) -> ShardWriter:
         return self
 
@@ -331,4 +520,5 @@ class ShardWriter:
     ) -> None:
         if exc_type is None and not self._closed:
             self.close()
-        self._closed = True
+        else:
+            self.abort()

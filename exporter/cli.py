@@ -10,14 +10,17 @@ import math
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TextIO
 
-from ._athena_cli import add_athena_commands
-from ._summary import add_summary_command
-from ._sweep import plan_points, reference_configs, run_sweep, stderr_progress
 from ._version import __version__
+from ._writer import DEFAULT_POINTS_PER_SHARD
+from .athena._cli import add_athena_commands
 from .errors import ExporterError, InvalidFieldError
+from .reference._sweep import plan_points, reference_configs, run_sweep, stderr_progress
+from .reports import add_summary_command
 
 __all__ = ["main"]
 
@@ -114,9 +117,10 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--points-per-shard",
         type=_count(1),
-        default=4,
+        default=DEFAULT_POINTS_PER_SHARD,
         metavar="N",
-        help="shard planning input (default 4)",
+        help=f"points per shard, i.e. per object (default {DEFAULT_POINTS_PER_SHARD:,}; "
+        "under 1,000 writes objects too small for Athena and is warned about)",
     )
     p.add_argument(
         "--workers",
@@ -152,12 +156,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    print(f"ara: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        with warnings.catch_warnings():  # warnings as one line each, restored afterwards
+            warnings.showwarning = _one_line_warning
+            return handler(args)
     except (ExporterError, OSError) as exc:
         if args.debug:
             traceback.print_exc()

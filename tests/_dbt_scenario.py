@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from exporter._sir import resolve_params
-from exporter._sweep import plan_points, reference_configs, run_sweep
+from exporter.reference import plan_points, reference_configs, resolve_params, run_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 DBT = str(Path(sys.executable).with_name("dbt"))

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from exporter import _contract as contract
-from exporter._athena import DEFAULT_MANIFEST, SQL_DIR, AthenaRunner, AthenaSettings, bootstrap
+from exporter.athena import DEFAULT_MANIFEST, SQL_DIR, AthenaRunner, AthenaSettings, bootstrap
 from exporter.cli import main
 
 ROOT = "s3://results-bucket/sweeps/prod"

@@ -19,8 +19,7 @@ import pytest
 import yaml
 from botocore.stub import ANY, Stubber
 
-from exporter import _athena
-from exporter._athena import AthenaRunner, AthenaSettings, Statement, bootstrap
+from exporter.athena import AthenaRunner, AthenaSettings, Statement, _runner, bootstrap
 from exporter.cli import main
 from exporter.errors import AthenaApiError, QueryFailedError, QueryTimeoutError
 
@@ -128,7 +127,7 @@ def test_second_of_three_fails_third_never_submitted_cli(
         _start(stubber, second, "MSCK REPAIR TABLE sweep_analytics.outcomes")
         _status(stubber, second, "RUNNING")
         _status(stubber, second, "FAILED", **FAILED_STATUS)
-        monkeypatch.setattr(_athena, "athena_client", lambda region: client)
+        monkeypatch.setattr(_runner, "athena_client", lambda region: client)
         code = main(
             [
                 "athena", "bootstrap", "--root", ROOT, "--output-location", OUTPUT,

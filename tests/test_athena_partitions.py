@@ -25,7 +25,7 @@ from exporter import (
     register_run_partitions,
 )
 from exporter import _contract as contract
-from exporter._athena import AthenaRunner, AthenaSettings, partition_statements
+from exporter.athena import AthenaRunner, AthenaSettings, partition_statements
 from exporter.cli import main
 from exporter.errors import InvalidFieldError, UnsafeValueError
 

@@ -20,7 +20,7 @@ from sqlfluff.core import FluffConfig, Linter
 from sqlglot import exp
 
 from exporter import _contract as contract
-from exporter._athena import (
+from exporter.athena import (
     REPAIR_MANIFEST,
     SQL_DIR,
     AthenaSettings,
@@ -148,7 +148,7 @@ def test_every_rendered_statement_passes_sqlfluff(statement: Statement) -> None:
 
 @pytest.mark.filterwarnings("ignore:GitIgnorePattern:DeprecationWarning")
 def test_raw_sql_files_lint_with_the_nested_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``cd exporter/sql && sqlfluff lint .``: the files as operators edit them."""
+    """``cd exporter/athena/sql && sqlfluff lint .``: the files as operators edit them."""
     monkeypatch.chdir(SQL_DIR)
     config = FluffConfig.from_root()
     assert config.get("templater") == "placeholder"

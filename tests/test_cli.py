@@ -40,8 +40,19 @@ def test_every_command_has_help(
 
 
 def test_python_dash_m_and_sweep_with_progress(tmp_path: Path) -> None:
-    done = run("sweep", "--root", str(tmp_path / "wh"), "--runs", "1", "--workers", "1")
+    done = run(
+        "sweep",
+        "--root",
+        str(tmp_path / "wh"),
+        "--runs",
+        "1",
+        "--workers",
+        "1",
+        "--points-per-shard",
+        "4",
+    )
     assert done.returncode == 0, done.stderr
+    assert "ara: warning: points_per_shard=4 splits 21 points into 6 shards" in done.stderr
     assert "sir-baseline-" in done.stdout and "21/21 points in 6/6 shards" in done.stdout
     assert "6/6 shards, 21/21 points" in done.stderr  # progress goes to stderr
     assert len(list((tmp_path / "wh" / "outcomes").rglob("*.parquet"))) == 6
@@ -57,6 +68,8 @@ def test_skip_shard_leaves_a_partial_run(tmp_path: Path) -> None:
         "--workers",
         "0",
         "--quiet",
+        "--points-per-shard",
+        "4",
         "--skip-shard",
         "sir-baseline:2",
     )
@@ -106,7 +119,7 @@ def test_bad_numbers_are_usage_errors(tmp_path: Path, args: list[str], message: 
 def test_skip_shard_typos_are_refused_before_any_run(
     tmp_path: Path, skip: str, message: str
 ) -> None:
-    bad = run("sweep", "--root", str(tmp_path), "--skip-shard", skip)
+    bad = run("sweep", "--root", str(tmp_path), "--points-per-shard", "4", "--skip-shard", skip)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1] == f"ara: error: {message}"
     assert list(tmp_path.iterdir()) == []  # the first run was not started either

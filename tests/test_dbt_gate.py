@@ -22,7 +22,7 @@ import pytest
 from _dbt_scenario import POINTS_PER_SHARD, Dbt
 
 from exporter import ExportSettings
-from exporter._sweep import plan_points, reference_configs, run_sweep
+from exporter.reference import plan_points, reference_configs, run_sweep
 
 pytestmark = pytest.mark.dbt
 

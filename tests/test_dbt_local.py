@@ -17,7 +17,7 @@ import pytest
 from _dbt_scenario import Dbt, ExportedRun, export_reference_sweep
 
 from exporter import _contract as contract
-from exporter._sir import SimulationError, simulate
+from exporter.reference import SimulationError, simulate
 
 pytestmark = pytest.mark.dbt
 

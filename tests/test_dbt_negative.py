@@ -21,7 +21,7 @@ import pytest
 from _dbt_scenario import POINTS_PER_SHARD, Dbt, export_reference_sweep
 
 from exporter import ExportSettings
-from exporter._sweep import reference_configs, run_sweep
+from exporter.reference import reference_configs, run_sweep
 
 pytestmark = pytest.mark.dbt
 

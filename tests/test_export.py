@@ -28,10 +28,9 @@ from exporter import (
     param_hash,
 )
 from exporter._contract import RUN_CONTEXT_OBJECT, shard_object_name
-from exporter._sir import resolve_params
 from exporter._storage import Storage
-from exporter._sweep import plan_points, reference_configs, run_shard, run_sweep
 from exporter.errors import InvalidFieldError, RunConflictError, StorageError
+from exporter.reference import plan_points, reference_configs, resolve_params, run_shard, run_sweep
 
 ACCEPTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 NAME, CONFIG = reference_configs()[0]

@@ -19,7 +19,7 @@ from _dbt_scenario import Dbt
 
 from exporter import ExportSettings, RunContext, ShardWriter, export_run_context
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.filterwarnings("ignore::exporter.SmallShardWarning")]
 
 RUN = "tz-run"
 ACCEPTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

@@ -34,6 +34,9 @@ from exporter.errors import (
     SensitiveFieldError,
 )
 
+#: the fault suite plans tiny runs on purpose
+pytestmark = pytest.mark.filterwarnings("ignore::exporter.SmallShardWarning")
+
 T1 = T0 + timedelta(milliseconds=250)
 
 

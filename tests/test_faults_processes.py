@@ -38,6 +38,9 @@ from _faults import (
 
 from exporter import RunRef, export_run_context
 
+#: the fault suite plans tiny runs on purpose
+pytestmark = pytest.mark.filterwarnings("ignore::exporter.SmallShardWarning")
+
 SHARD_NAME = re.compile(r"^shard-\d{5}\.parquet$")
 
 

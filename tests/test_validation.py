@@ -7,9 +7,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
-from exporter import ExportSettings, RunContext, RunRef, ShardWriter, export_run_context, open_root
+from exporter import (
+    ExportSettings,
+    PointResult,
+    RunContext,
+    RunRef,
+    ShardWriter,
+    export_run_context,
+    open_root,
+)
 from exporter.errors import (
     CanonicalJsonError,
     ConfigError,
@@ -207,14 +216,16 @@ def test_metric_values_must_be_real_numbers(tmp_path: Path, value: Any) -> None:
 def test_numpy_metrics_are_numbers(tmp_path: Path) -> None:
     np = pytest.importorskip("numpy")
     with ShardWriter(tmp_path, RUN, 0) as shard:
-        point = shard.add_point(
+        shard.add_point(
             0,
             {"a": 1},
             started_at=T0,
             finished_at=T1,
             metrics={"f": np.float32(0.5), "i": np.int64(3)},
         )
-    assert point.metrics == {"f": 0.5, "i": 3.0}
+    assert shard.written is not None
+    outcomes = pq.read_table(shard.written.uris[-1]).to_pylist()
+    assert dict(outcomes[0]["metrics"]) == {"f": 0.5, "i": 3.0}
 
 
 def test_lone_surrogates_are_rejected_before_anything_is_written(tmp_path: Path) -> None:
@@ -342,11 +353,18 @@ def test_error_values_are_masked_in_the_exception_too() -> None:
 
 
 def test_numpy_integers_are_shard_ids_and_point_indexes(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
     np = pytest.importorskip("numpy")
+    point = PointResult(np.int64(5), {"a": 1}, started_at=T0, finished_at=T1)
+    assert type(point.point_index) is int and point.point_index == 5
     with ShardWriter(tmp_path, RUN, np.int64(1)) as shard:
-        point = shard.add_point(np.int32(4), {"a": 1}, started_at=T0, finished_at=T1)
-    assert type(point.point_index) is int and point.point_index == 4
+        shard.add_point(np.int32(4), {"a": 1}, started_at=T0, finished_at=T1)
+        shard.add(point)
     assert shard.shard_id == 1 and type(shard.shard_id) is int
+    (path,) = [p for p in files(tmp_path) if "outcomes" in p.parts]
+    rows = pq.read_table(path).to_pylist()
+    assert [(r["shard_id"], r["point_index"]) for r in rows] == [(1, 4), (1, 5)]
 
 
 def test_allow_names_lets_a_declared_name_through() -> None:

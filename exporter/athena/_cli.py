@@ -8,9 +8,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._athena import (
+from ._manifest import DEFAULT_MANIFEST, REPAIR_MANIFEST, Statement, plan_bootstrap
+from ._partitions import partition_statements
+from ._runner import AthenaRunner
+from ._settings import (
     DEFAULT_DATABASE,
-    DEFAULT_MANIFEST,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_STATEMENT_TIMEOUT,
     DEFAULT_WORKGROUP,
@@ -19,12 +21,7 @@ from ._athena import (
     ENV_OUTPUT_LOCATION,
     ENV_ROOT,
     ENV_WORKGROUP,
-    REPAIR_MANIFEST,
-    AthenaRunner,
     AthenaSettings,
-    Statement,
-    partition_statements,
-    plan_bootstrap,
 )
 
 __all__ = ["add_athena_commands"]

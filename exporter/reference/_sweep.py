@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ._records import RunContext, RunRef
-from ._settings import ExportSettings
+from .._records import RunContext, RunRef
+from .._settings import ExportSettings
+from .._writer import DEFAULT_POINTS_PER_SHARD, ShardWriter, export_run_context
+from ..errors import InvalidFieldError
 from ._sir import SimulationError, resolve_params, simulate
-from ._writer import ShardWriter, export_run_context
-from .errors import InvalidFieldError
 
 __all__ = ["SweepResult", "plan_points", "reference_configs", "run_shard", "run_sweep"]
 
@@ -101,7 +101,7 @@ def run_sweep(
     run_id: str,
     config: Mapping[str, Any],
     *,
-    points_per_shard: int = 5,
+    points_per_shard: int = DEFAULT_POINTS_PER_SHARD,
     workers: int = 2,
     accepted_at: datetime | None = None,
     skip_shards: Iterable[int] = (),
@@ -114,6 +114,9 @@ def run_sweep(
     """Accept a run, then run its shards in a process pool (``workers=0`` runs them inline).
 
     ``skip_shards`` leaves shards out, as if their workers had been lost (for partial runs).
+    ``points_per_shard`` defaults to ``DEFAULT_POINTS_PER_SHARD`` (10,000: objects Athena reads
+    efficiently, see docs/runbook.md); a plan of several shards under 1,000 points each is warned
+    about (:class:`~exporter.SmallShardWarning`, raised by ``export_run_context``).
     Everything is validated before the run is accepted: a bad argument writes nothing.
     """
     start = time.perf_counter()
