@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo test lint bench clean
+.PHONY: help install demo test faults lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,8 +29,13 @@ demo: $(STAMP) ## run the reference sweep into ./warehouse, build the marts, pri
 		--vars '{warehouse_root: ./warehouse}'
 	$(BIN)/ara summary --duckdb ./warehouse/analytics.duckdb
 
-test: $(STAMP) ## run the whole test suite
+test: $(STAMP) ## run the whole test suite (timestamp tests once more under a non-UTC zone)
 	$(BIN)/pytest -q
+	TZ=America/New_York $(BIN)/pytest -q tests/test_export.py tests/test_validation.py \
+		-k "timestamp or midnight or aware or next_day"
+
+faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 examples per property
+	ARA_FAULT_KILLS=30 ARA_FAULT_EXAMPLES=1000 $(BIN)/pytest -q tests/test_faults_*.py
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .

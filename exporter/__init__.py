@@ -4,7 +4,13 @@ The orchestrator calls :func:`export_run_context` once per accepted run; each wo
 :class:`ShardWriter` per shard. Both take one root: a local folder or ``s3://bucket/prefix``.
 """
 
-from ._canonical import VOLATILE_CONFIG_KEYS, canonical_json, config_fingerprint, param_hash
+from ._canonical import (
+    VOLATILE_CONFIG_KEYS,
+    allow_names,
+    canonical_json,
+    config_fingerprint,
+    param_hash,
+)
 from ._contract import (
     DATASETS,
     JOIN_KEYS,
@@ -48,6 +54,7 @@ __all__ = [
     "ShardWritten",
     "SmallShardWarning",
     "__version__",
+    "allow_names",
     "bootstrap",
     "canonical_json",
     "config_fingerprint",

@@ -20,19 +20,28 @@ import functools
 import hashlib
 import json
 import math
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import CanonicalJsonError, SensitiveFieldError
+from .errors import CanonicalJsonError, InvalidFieldError, SensitiveFieldError
 
 __all__ = [
+    "CREDENTIAL_PAIRS",
+    "CREDENTIAL_WORDS",
+    "ENV_ALLOWED_NAMES",
+    "MAX_DEPTH",
     "VOLATILE_CONFIG_KEYS",
+    "allow_names",
     "canonical_json",
     "config_fingerprint",
+    "credential_shape",
+    "name_words",
     "param_hash",
     "redact",
     "refuse_credentials",
+    "sensitive_name",
     "sha256_hex",
     "stable_config",
 ]
@@ -43,17 +52,134 @@ VOLATILE_CONFIG_KEYS: frozenset[str] = frozenset(
     {"accepted_at", "request_id", "requested_at", "submitted_at", "timestamp", "trace_id"}
 )
 
-_SENSITIVE_KEY = re.compile(
-    r"(?:^|[_.-])(?:password|passwd|passphrase|secret|token|authorization|cookie|credentials?|"
-    r"bearer)(?:$|[_.-])|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?header",
-    re.IGNORECASE,
+#: Words whose meaning, as the head noun of a name, is a credential (``dbPassword``,
+#: ``client_secret``, ``session-cookie``). A name is split into words at ``_ . - `` and spaces
+#: and at camelCase humps; only the *last* word counts, so ``token_count``, ``secret_fraction``,
+#: ``password_len`` and ``max_token_length`` are ordinary names.
+CREDENTIAL_WORDS: frozenset[str] = frozenset(
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "secret",
+        "secrets",
+        "token",
+        "cookie",
+        "cookies",
+        "credential",
+        "credentials",
+        "authorization",
+        "bearer",
+        "apikey",
+        "accesskey",
+        "privatekey",
+        "secretkey",
+        "authheader",
+        "sessionid",
+        "sessiontoken",
+    }
 )
-_SENSITIVE_VALUE = re.compile(
-    r"^(?:(?:AKIA|ASIA)[A-Z0-9]{16}|Bearer\s+\S+|Basic\s+[A-Za-z0-9+/=]{8,})$"
+#: Two-word endings that are a credential (``api_key``, ``aws_secret_access_key``).
+CREDENTIAL_PAIRS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("auth", "header"),
+        ("session", "id"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("client", "secret"),
+        ("auth", "token"),
+    }
 )
+#: Last words that only carry what the word before them names (``password_hash``,
+#: ``token_value``, ``api_key_b64``): the name is judged by the word before.
+_CARRIER_WORDS: frozenset[str] = frozenset(
+    {
+        "value",
+        "val",
+        "str",
+        "string",
+        "text",
+        "b64",
+        "base64",
+        "hex",
+        "raw",
+        "plain",
+        "hash",
+        "header",
+        "env",
+        "enc",
+        "encrypted",
+        "json",
+    }
+)
+#: Names the caller declared harmless although they read like a credential; see
+#: :func:`allow_names` and the ``ARA_ALLOWED_NAMES`` environment variable (comma-separated).
+ENV_ALLOWED_NAMES = "ARA_ALLOWED_NAMES"
+_ALLOWED_NAMES: set[str] = {
+    n.strip() for n in os.environ.get(ENV_ALLOWED_NAMES, "").split(",") if n.strip()
+}
+#: Containers nested deeper than this are refused (and a circular one is refused with it).
+MAX_DEPTH = 100
+
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|[0-9]|\b|_|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA)[A-Z0-9]{16}(?![A-Z0-9])")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]*@")
+_PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_SCHEME_AT_START = re.compile(r"(?i)^\s*bearer\s+\S+")
+_BASIC_AT_START = re.compile(r"(?i)^\s*basic\s+([A-Za-z0-9+/]{4,}={0,2})\s*$")
 
 
-def _normalise(value: Any, path: str) -> Any:
+def name_words(name: str) -> list[str]:
+    """``name`` split into lowercase words at separators and camelCase humps."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def allow_names(*names: str) -> None:
+    """Declare names that read like a credential but are not one in your sweep (for example a
+    parameter literally named ``token`` that counts tokens). Exact, case-sensitive names; they
+    pass the *name* check only — a credential-shaped *value* is refused whatever its name."""
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise InvalidFieldError("allow_names", name, "names must be non-empty strings")
+    _ALLOWED_NAMES.update(names)
+    _sensitive_key.cache_clear()
+
+
+def credential_shape(text: str) -> bool:
+    """True when ``text`` holds something shaped like a credential: an AWS access key id
+    anywhere, a JWT, a URL with a password in its userinfo, a PEM private key, or the whole
+    text an HTTP ``Bearer``/``Basic`` credential (schemes are case-insensitive)."""
+    if _AWS_KEY_ID.search(text) or _JWT.search(text) or _PEM_KEY.search(text):
+        return True
+    if _URL_USERINFO.search(text) or _SCHEME_AT_START.match(text):
+        return True
+    basic = _BASIC_AT_START.match(text)
+    if basic:
+        import base64
+        import binascii
+
+        try:
+            decoded = base64.b64decode(basic.group(1) + "==", validate=False)
+        except (binascii.Error, ValueError):
+            return False
+        return b":" in decoded
+    return False
+
+
+def _too_deep(path: str) -> CanonicalJsonError:
+    top = re.split(r"[.\[]", path, maxsplit=1)[0]  # the full path would be 100 levels long
+    return CanonicalJsonError(
+        top, "<nested value>", f"is nested deeper than {MAX_DEPTH} levels (or is circular)"
+    )
+
+
+def _normalise(value: Any, path: str, depth: int = 0) -> Any:
     # bool before int: bool is an int subclass.
     if value is None or isinstance(value, bool | str):
         return value
@@ -63,6 +189,8 @@ def _normalise(value: Any, path: str) -> Any:
         if not math.isfinite(value):
             raise CanonicalJsonError(path, value, "NaN and infinity are not JSON")
         return float(value)
+    if depth > MAX_DEPTH:
+        raise _too_deep(path)
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -70,13 +198,13 @@ def _normalise(value: Any, path: str) -> Any:
                 raise CanonicalJsonError(
                     f"{path}.{key!r}", key, f"object keys must be strings, not {type(key).__name__}"
                 )
-            out[key] = _normalise(item, f"{path}.{key}")
+            out[key] = _normalise(item, f"{path}.{key}", depth + 1)
         return out
     if isinstance(value, list | tuple):
-        return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_normalise(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
     module = type(value).__module__
     if module == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
-        return _normalise(value.item(), path)
+        return _normalise(value.item(), path, depth)
     raise CanonicalJsonError(
         path,
         value,
@@ -92,11 +220,34 @@ _ENCODER = json.JSONEncoder(
 
 @functools.lru_cache(maxsize=4096)
 def _sensitive_key(key: str) -> bool:
-    return _SENSITIVE_KEY.search(key) is not None
+    """Whether a name (a mapping key, a metric name) means a credential, or is shaped like one."""
+    if credential_shape(key):
+        return True
+    if key in _ALLOWED_NAMES:
+        return False
+    words = name_words(key)
+    while len(words) > 1 and words[-1] in _CARRIER_WORDS:
+        words.pop()
+    if not words:
+        return False
+    if words[-1] in CREDENTIAL_WORDS:
+        return True
+    return len(words) > 1 and (words[-2], words[-1]) in CREDENTIAL_PAIRS
+
+
+def sensitive_name(name: str) -> bool:
+    """Public form of the name rule (the streaming writer checks each metric name once)."""
+    return _sensitive_key(name)
+
+
+_MAYBE_SECRET = re.compile(
+    r"A[KSRIG][IP]A|eyJ|://|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]"
+)
 
 
 def _sensitive_text(text: str) -> bool:
-    return text.lstrip()[:1] in ("A", "B") and _SENSITIVE_VALUE.match(text.strip()) is not None
+    # one cheap scan first: almost every string has none of these fragments
+    return _MAYBE_SECRET.search(text) is not None and credential_shape(text)
 
 
 def _plain(value: Any, secrets: bool) -> bool:
@@ -135,7 +286,11 @@ def canonical_json(value: Any, *, field: str = "value", refuse_secrets: bool = F
 
     With ``refuse_secrets`` a credential-like key or value raises :class:`SensitiveFieldError`.
     """
-    if not _plain(value, refuse_secrets):
+    try:
+        plain = _plain(value, refuse_secrets)
+    except RecursionError:  # circular or absurdly deep: the slow path names it
+        plain = False
+    if not plain:
         if refuse_secrets:
             refuse_credentials(value, field)
         value = _normalise(value, field)
@@ -153,12 +308,21 @@ def sha256_hex(text: str, *, field: str = "value") -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_KEY_NAME = (
+    r"[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|"
+    r"private[_-]?key|authorization|credentials?|cookie|session[_-]?id)"
+    r"(?:[_.-]?(?:value|str|string|b64|base64|hex|hash|header|env))?"
+)
 _SECRET_IN_TEXT = re.compile(
-    r"(?:AKIA|ASIA)[A-Z0-9]{16}"
-    r"|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}"
-    r"|\b(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|authorization)"
-    r"\s*[=:]\s*\S+",
-    re.IGNORECASE,
+    # a name=value / "name": "value" pair whose name means a credential; the value may be
+    # quoted and may carry an auth scheme ("Authorization: Bearer xyz")
+    rf"""(?i:(?<![A-Za-z0-9]){_KEY_NAME}["']?\s*[=:]\s*["']?"""
+    r"""(?:(?:bearer|basic|token|digest)\s+)?[^\s"',;&}\]]+["']?)"""
+    r"|(?i:\b(?:bearer|digest)\s+[A-Za-z0-9._~+/=-]{3,})"
+    r"|(?i:\bbasic)\s+(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{6,}={0,2}"
+    r"|(?<![A-Z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA)[A-Z0-9]{16}(?![A-Z0-9])"
+    r"|\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
 )
 
 
@@ -166,8 +330,13 @@ def redact(text: str) -> str:
     """``text`` with credential-looking pieces replaced by ``[REDACTED]``.
 
     Used for free text the exporter cannot refuse (a failed point's error message comes from an
-    exception, and failing the whole shard over it would lose the outcome).
+    exception, and failing the whole shard over it would lose the outcome), and for every value
+    an error message shows. Replaced: ``name=value`` / ``name: value`` / ``"name": "value"``
+    pairs whose name means a credential (``aws_secret_access_key=…``, ``"password": "…"``,
+    ``Authorization: Bearer …``), ``Bearer``/``Basic`` credentials (any case), AWS access key
+    ids, JWTs, PEM private keys, and the userinfo of URLs (``postgresql://[REDACTED]@db``).
     """
+    text = _URL_USERINFO.sub(r"\1[REDACTED]@", text)
     return _SECRET_IN_TEXT.sub("[REDACTED]", text)
 
 
@@ -186,25 +355,29 @@ def config_fingerprint(config: Mapping[str, Any]) -> str:
     return sha256_hex(canonical_json(stable_config(config), field="config"), field="config")
 
 
-def refuse_credentials(value: Any, path: str) -> None:
+def refuse_credentials(value: Any, path: str, _depth: int = 0) -> None:
     """Raise :class:`SensitiveFieldError` where ``value`` holds something credential-like.
 
     Keys named like a secret (password, token, authorization, api_key, …) and values shaped like
     an AWS access key id or an HTTP auth header are refused, never silently stripped: the caller
     must drop them, so what is stored is exactly what was given.
     """
+    if _depth > MAX_DEPTH and isinstance(value, Mapping | list | tuple):
+        raise _too_deep(path)
     if isinstance(value, Mapping):
         for key, item in value.items():
             if isinstance(key, str) and _sensitive_key(key):
+                shown = "[REDACTED]" if credential_shape(key) else key
                 raise SensitiveFieldError(
-                    f"{path}.{key}",
+                    f"{path}.{shown}",
                     "<redacted>",
-                    "looks like a credential; exported records never carry one",
+                    "looks like a credential; exported records never carry one (a harmless "
+                    "name can be allowed with exporter.allow_names or ARA_ALLOWED_NAMES)",
                 )
-            refuse_credentials(item, f"{path}.{key}")
+            refuse_credentials(item, f"{path}.{key}", _depth + 1)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            refuse_credentials(item, f"{path}[{i}]")
+            refuse_credentials(item, f"{path}[{i}]", _depth + 1)
     elif isinstance(value, str) and _sensitive_text(value):
         raise SensitiveFieldError(
             path, "<redacted>", "looks like a credential; exported records never carry one"

@@ -30,6 +30,7 @@ __all__ = [
     "RUN_PLAN_FIELDS",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
+    "TEMP_PREFIX",
     "Column",
     "Dataset",
     "dataset",
@@ -39,7 +40,7 @@ __all__ = [
     "shard_object_name",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Hive partition keys, outermost first. They live in the object path only, never in the files.
 PARTITION_KEYS: tuple[str, ...] = ("run_date", "run_id")
@@ -68,6 +69,10 @@ RUN_PLAN_FIELDS: tuple[str, ...] = (
     "point_count",
 )
 SHARD_OBJECT_DIGITS = 5
+#: Where a local root stages an object before the atomic rename: ``{root}/_tmp/``, on the same
+#: filesystem as the datasets but outside every dataset prefix and table location, so no glob
+#: (DuckDB, dbt, Athena) ever sees a temporary or leftover file.
+TEMP_PREFIX = "_tmp"
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,14 @@ def _key(name: str, description: str) -> Column:
 _SHARD_ID = _key("shard_id", "0-based shard number within the run.")
 _POINT_INDEX = _key(
     "point_index", "0-based position of the point in the run's whole plan; unique within a run."
+)
+_WRITE_ID = Column(
+    "write_id",
+    pa.string(),
+    "string",
+    "Id of the shard write (one ShardWriter.close) that wrote the row; a shard's params and "
+    "outcomes rows from one write share it (1.1; null in 1.0 files).",
+    nullable=True,
 )
 _PARAM_HASH = Column(
     "param_hash",
@@ -194,6 +207,7 @@ EFFECTIVE_PARAMS = Dataset(
             "string",
             "Effective parameters as canonical JSON (lossless, typed).",
         ),
+        _WRITE_ID,
     ),
     sort_key=("point_index",),
     unique_key=JOIN_KEYS,
@@ -236,6 +250,7 @@ OUTCOMES = Dataset(
             "map<string,double>",
             "Metric name to value; empty when the point failed.",
         ),
+        _WRITE_ID,
     ),
     sort_key=("point_index",),
     unique_key=JOIN_KEYS,

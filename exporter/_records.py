@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,9 +12,10 @@ from typing import Any
 from . import _contract as contract
 from ._canonical import (
     canonical_json,
-    config_fingerprint,
+    credential_shape,
     redact,
     refuse_credentials,
+    sensitive_name,
     sha256_hex,
     stable_config,
 )
@@ -21,9 +23,26 @@ from .errors import (
     InvalidFieldError,
     NonFiniteMetricError,
     PointIndexOutOfRangeError,
+    SensitiveFieldError,
 )
 
-__all__ = ["PointResult", "RunContext", "RunRef", "validate_run_id"]
+__all__ = [
+    "INT32_MAX",
+    "INT64_MAX",
+    "PointResult",
+    "RunContext",
+    "RunRef",
+    "check_error",
+    "check_int",
+    "check_metrics",
+    "check_utc",
+    "validate_run_id",
+]
+
+#: Column limits: the Arrow types of the contract (``attempt`` and ``param_count`` are int32,
+#: every other integer int64). A value outside them is refused before anything is written.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
 
 
 def validate_run_id(run_id: Any) -> str:
@@ -37,10 +56,28 @@ def validate_run_id(run_id: Any) -> str:
     return run_id
 
 
-def _int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+def check_int(name: str, value: Any, minimum: int, maximum: int = INT64_MAX) -> int:
+    """``value`` as an ``int`` in ``minimum..maximum``; NumPy integers are accepted."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        item = value.item()
+        if isinstance(item, int) and not isinstance(item, bool):
+            value = item
+    if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidFieldError(name, value, f"must be an integer >= {minimum}")
+    if value < minimum:
+        raise InvalidFieldError(name, value, f"must be an integer >= {minimum}")
+    if value > maximum:
+        raise InvalidFieldError(
+            name, value, f"must be at most {maximum} (it is stored as a {_bits(maximum)}-bit int)"
+        )
     return int(value)
+
+
+def _bits(maximum: int) -> int:
+    return 32 if maximum == INT32_MAX else 64
+
+
+_int = check_int
 
 
 def _text(name: str, value: Any, *, optional: bool = False) -> str | None:
@@ -68,17 +105,73 @@ def _metric_number(name: str, value: Any) -> float:
         number = value.item()
     if isinstance(number, bool) or not isinstance(number, int | float):
         raise InvalidFieldError(name, value, "must be an int or float (or a NumPy number)")
-    if not math.isfinite(number):
+    try:
+        result = float(number)
+    except OverflowError:
+        raise InvalidFieldError(name, "<integer>", "is too large for a double") from None
+    if not math.isfinite(result):
         raise NonFiniteMetricError(name, value, "metrics must be finite")
-    return float(number)
+    return result
 
 
-def _utc(name: str, value: Any) -> datetime:
+def check_metrics(metrics: Any, *, failed: bool) -> dict[str, float]:
+    """A point's metrics as ``{name: float}``; the one place the metric rules live.
+
+    Names are non-empty valid-Unicode strings that neither mean nor look like a credential;
+    values are finite real numbers that fit a double. A failed point carries no metrics: they
+    are refused, not dropped (the contract says metrics are empty for a failed point, and what
+    is stored is exactly what was given).
+    """
+    if not isinstance(metrics, Mapping):
+        raise InvalidFieldError("metrics", metrics, "must be a mapping of name to number")
+    if failed and metrics:
+        raise InvalidFieldError(
+            "metrics",
+            sorted(str(k) for k in metrics)[:5],
+            "a failed point (error set) carries no metrics: drop them or clear the error",
+        )
+    clean: dict[str, float] = {}
+    for name, value in metrics.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidFieldError("metrics", name, "metric names must be non-empty strings")
+        _utf8(f"metrics.{name}", name)
+        if sensitive_name(name):
+            shown = "[REDACTED]" if credential_shape(name) else name
+            raise SensitiveFieldError(
+                f"metrics.{shown}",
+                "<redacted>",
+                "looks like a credential; exported records never carry one (a harmless "
+                "name can be allowed with exporter.allow_names or ARA_ALLOWED_NAMES)",
+            )
+        clean[name] = _metric_number(f"metrics.{name}", value)
+    return clean
+
+
+def check_error(error: Any) -> str | None:
+    """A failed point's error text, validated and redacted (None for a succeeded point)."""
+    if error is None:
+        return None
+    if not isinstance(error, str) or not error:
+        raise InvalidFieldError("error", error, "must be a non-empty string or None")
+    _utf8("error", error)
+    return redact(error)
+
+
+def check_utc(name: str, value: Any) -> datetime:
+    """``value`` as an aware UTC datetime that a ``timestamp[ms, UTC]`` column can hold."""
     if not isinstance(value, datetime):
         raise InvalidFieldError(name, value, "must be a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidFieldError(name, value, "must be timezone-aware (UTC is stored)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidFieldError(
+            name, value, "is outside the representable UTC range (years 1-9999)"
+        ) from None
+
+
+_utc = check_utc
 
 
 @dataclass(frozen=True)
@@ -86,6 +179,9 @@ class RunRef:
     """What a worker needs to know about its run: enough to place and validate its objects.
 
     The orchestrator passes it in the worker's event (:meth:`to_dict` / :meth:`from_dict`).
+    The event carries a ``plan_digest`` over the four fields, so an event edited on the way
+    fails in :meth:`from_dict`; the shard writer also checks the ref against the run's
+    acceptance index when it closes (a ref built from another delivery's context fails there).
     """
 
     run_id: str
@@ -97,8 +193,18 @@ class RunRef:
         validate_run_id(self.run_id)
         if not isinstance(self.run_date, date) or isinstance(self.run_date, datetime):
             raise InvalidFieldError("run_date", self.run_date, "must be a datetime.date")
-        _int("point_count", self.point_count, 1)
-        _int("points_per_shard", self.points_per_shard, 1)
+        object.__setattr__(self, "point_count", _int("point_count", self.point_count, 1))
+        object.__setattr__(
+            self, "points_per_shard", _int("points_per_shard", self.points_per_shard, 1)
+        )
+
+    @property
+    def plan_digest(self) -> str:
+        """SHA-256 (hex, first 16 digits) of the ref's four fields, for the worker's event."""
+        text = (
+            f"{self.run_id}|{self.run_date.isoformat()}|{self.point_count}|{self.points_per_shard}"
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
     def shard_count(self) -> int:
@@ -106,8 +212,7 @@ class RunRef:
 
     def shard_points(self, shard_id: int) -> range:
         """The point indexes planned for ``shard_id``."""
-        if isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0:
-            raise InvalidFieldError("shard_id", shard_id, "must be an integer >= 0")
+        shard_id = _int("shard_id", shard_id, 0)
         if shard_id >= self.shard_count:
             raise InvalidFieldError(
                 "shard_id", shard_id, f"the run plans shards 0..{self.shard_count - 1}"
@@ -121,10 +226,13 @@ class RunRef:
             "run_date": self.run_date.isoformat(),
             "point_count": self.point_count,
             "points_per_shard": self.points_per_shard,
+            "plan_digest": self.plan_digest,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunRef:
+        if not isinstance(data, Mapping):
+            raise InvalidFieldError("run", data, "must be a mapping (RunRef.to_dict())")
         try:
             run_date = date.fromisoformat(str(data["run_date"]))
         except KeyError as exc:
@@ -134,12 +242,18 @@ class RunRef:
         missing = [k for k in ("run_id", "point_count", "points_per_shard") if k not in data]
         if missing:
             raise InvalidFieldError(missing[0], None, "is required")
-        return cls(
+        ref = cls(
             run_id=data["run_id"],
             run_date=run_date,
             point_count=data["point_count"],
             points_per_shard=data["points_per_shard"],
         )
+        digest = data.get("plan_digest")
+        if digest is not None and digest != ref.plan_digest:
+            raise InvalidFieldError(
+                "plan_digest", digest, "does not match the event's run_id/run_date/plan"
+            )
+        return ref
 
 
 @dataclass(frozen=True)
@@ -169,8 +283,10 @@ class RunContext:
         _text("code_version", self.code_version)
         _text("request_id", self.request_id, optional=True)
         _text("requester", self.requester, optional=True)
-        _int("points_per_shard", self.points_per_shard, 1)
-        _int("point_count", self.point_count, 1)
+        object.__setattr__(
+            self, "points_per_shard", _int("points_per_shard", self.points_per_shard, 1)
+        )
+        object.__setattr__(self, "point_count", _int("point_count", self.point_count, 1))
         if not isinstance(self.sweep_config, Mapping):
             raise InvalidFieldError("sweep_config", self.sweep_config, "must be a mapping")
         refuse_credentials(self.sweep_config, "sweep_config")
@@ -179,7 +295,9 @@ class RunContext:
             "config_json",
             canonical_json(stable_config(self.sweep_config), field="sweep_config"),
         )
-        object.__setattr__(self, "config_fingerprint", config_fingerprint(self.sweep_config))
+        object.__setattr__(
+            self, "config_fingerprint", sha256_hex(self.config_json, field="sweep_config")
+        )
 
     @property
     def run_date(self) -> date:
@@ -227,7 +345,7 @@ class PointResult:
     param_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
-        _int("point_index", self.point_index, 0)
+        object.__setattr__(self, "point_index", _int("point_index", self.point_index, 0))
         if not isinstance(self.params, Mapping):
             raise InvalidFieldError("params", self.params, "must be a mapping of name to value")
         params_json = canonical_json(self.params, field="params", refuse_secrets=True)
@@ -239,21 +357,9 @@ class PointResult:
             raise InvalidFieldError("finished_at", self.finished_at, "is before started_at")
         object.__setattr__(self, "started_at", started)
         object.__setattr__(self, "finished_at", finished)
-        if not isinstance(self.metrics, Mapping):
-            raise InvalidFieldError("metrics", self.metrics, "must be a mapping of name to number")
-        clean: dict[str, float] = {}
-        for name, value in self.metrics.items():
-            if not isinstance(name, str) or not name:
-                raise InvalidFieldError("metrics", name, "metric names must be non-empty strings")
-            _utf8(f"metrics.{name}", name)
-            refuse_credentials({name: None}, "metrics")
-            clean[name] = _metric_number(f"metrics.{name}", value)
-        object.__setattr__(self, "metrics", clean)
-        if self.error is not None:
-            if not isinstance(self.error, str) or not self.error:
-                raise InvalidFieldError("error", self.error, "must be a non-empty string or None")
-            _utf8("error", self.error)
-            object.__setattr__(self, "error", redact(self.error))
+        error = check_error(self.error)
+        object.__setattr__(self, "metrics", check_metrics(self.metrics, failed=error is not None))
+        object.__setattr__(self, "error", error)
 
     @property
     def status(self) -> str:

@@ -122,12 +122,14 @@ class ShardBuffer:
         *,
         shard_id: int,
         attempt: int,
+        write_id: str | None = None,
         datasets: tuple[contract.Dataset, ...],
         new_file: Callable[[], Path],
         row_group_size: int,
     ) -> None:
         self.shard_id = shard_id
         self.attempt = attempt
+        self.write_id = write_id
         self.row_group_size = row_group_size
         self.spools = {d.name: ColumnSpool(d, new_file, row_group_size) for d in datasets}
         self.rows = 0  # rows flushed so far
@@ -161,7 +163,12 @@ class ShardBuffer:
         tables: dict[str, pa.Table] = {}
         if contract.EFFECTIVE_PARAMS.name in self.spools:
             tables[contract.EFFECTIVE_PARAMS.name] = pa.Table.from_pydict(
-                {**common, "param_count": self.param_count, "params_json": self.params_json},
+                {
+                    **common,
+                    "param_count": self.param_count,
+                    "params_json": self.params_json,
+                    "write_id": [self.write_id] * n,
+                },
                 schema=self.spools[contract.EFFECTIVE_PARAMS.name].schema,
             )
         duration = [
@@ -183,6 +190,7 @@ class ShardBuffer:
                     pa.array(self.metric_values, pa.float64()),
                     type=_METRICS_TYPE,
                 ),
+                "write_id": [self.write_id] * n,
             },
             schema=self.spools[contract.OUTCOMES.name].schema,
         )

@@ -1,7 +1,8 @@
 """One root string, a local folder or ``s3://bucket/prefix``, and atomic object writes under it.
 
-Readers never see a partial object: locally an object is written to a hidden temporary file in
-the same folder and renamed into place; on S3 it is one ``PutObject`` of the whole body. S3 uses
+Readers never see a partial object: locally an object is written to a temporary file under
+``{root}/_tmp/`` (same filesystem, outside every dataset prefix, so no reader's glob sees it)
+and renamed into place; on S3 it is one ``PutObject`` of the whole body. S3 uses
 boto3's standard settings, ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` and ``AWS_REGION``
 included. Local objects get the normal mode of a new file (``0666`` less the process umask).
 
@@ -15,17 +16,19 @@ when large (boto3's managed transfer; S3 shows the object only once the upload c
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ._contract import TEMP_PREFIX
 from .errors import ConfigError, StorageError
 
 __all__ = ["SPOOL_PREFIX", "LocalStorage", "S3Storage", "Storage", "open_root"]
 
 #: Where a local root keeps its spool files: outside every dataset prefix, on the same filesystem.
-SPOOL_PREFIX = "_tmp"
+SPOOL_PREFIX = TEMP_PREFIX
 #: S3 bodies up to this size go up in one ``PutObject``; larger ones as a multipart upload.
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 
@@ -56,6 +59,9 @@ class Storage(Protocol):
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is none."""
 
+    def delete(self, key: str) -> None:
+        """Remove one object this exporter wrote at ``key`` (no error when there is none)."""
+
     def list(self, prefix: str) -> list[str]:
         """Keys under ``prefix`` (relative to the root), sorted."""
 
@@ -80,16 +86,23 @@ class LocalStorage:
         return self.base.joinpath(*key.split("/"))
 
     def _temp(self, path: Path, data: bytes) -> str:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staging = self.base / SPOOL_PREFIX
+            staging.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=staging)
+        except OSError as exc:
+            raise StorageError(f"{path}: {exc}") from exc
         try:
             os.fchmod(fd, _file_mode())  # mkstemp's 0600 would survive the rename
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        except BaseException:
+        except BaseException as exc:
             os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise StorageError(f"{path}: {exc}") from exc
             raise
         return tmp
 
@@ -109,15 +122,25 @@ class LocalStorage:
             os.link(tmp, path)  # atomic, and fails if the target exists
         except FileExistsError:
             return False
+        except OSError as exc:
+            raise StorageError(f"{path}: {exc}") from exc
         finally:
             os.unlink(tmp)
         return True
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"{self._path(key)}: {exc}") from exc
 
     def get(self, key: str) -> bytes | None:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise StorageError(f"{self._path(key)}: {exc}") from exc
 
     def list(self, prefix: str) -> list[str]:
         start = self._path(prefix)
@@ -134,8 +157,11 @@ class LocalStorage:
 
     def spool(self) -> Path:
         folder = self.base / SPOOL_PREFIX
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".spool-", suffix=".tmp", dir=folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".spool-", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise StorageError(f"{folder}: {exc}") from exc
         os.close(fd)
         return Path(tmp)
 
@@ -184,6 +210,12 @@ class S3Storage:
         except BotoCoreError as exc:
             raise StorageError(f"{self.uri(key)}: {exc}") from exc
         return True
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            raise StorageError(f"{self.uri(key)}: {exc}") from exc
 
     def get(self, key: str) -> bytes | None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -239,13 +271,35 @@ class S3Storage:
             path.unlink(missing_ok=True)
 
 
+#: S3 bucket naming rules (general purpose buckets): 3-63 lowercase letters, digits, dots and
+#: hyphens, starting and ending with a letter or digit.
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
 def open_root(root: str | os.PathLike[str], *, s3_client: Any = None) -> Storage:
-    """Storage for ``root``: ``s3://bucket[/prefix]`` or a local folder (created on first write)."""
+    """Storage for ``root``: ``s3://bucket[/prefix]`` or a local folder (created on first write).
+
+    The root is checked here, before anything is written: a string or path, a valid bucket
+    name, no other url scheme, not an existing regular file. Error messages never show the
+    userinfo of a url (``s3://KEY:SECRET@bucket``).
+    """
+    if not isinstance(root, str | os.PathLike):
+        raise ConfigError("root", root, "must be a local path or an s3://bucket/prefix string")
     text = os.fspath(root)
+    if not isinstance(text, str):
+        raise ConfigError("root", text, "must be a str path, not bytes")
+    if "\x00" in text:
+        raise ConfigError("root", text, "must not contain a NUL character")
     if text.startswith("s3://"):
         bucket, _, prefix = text[len("s3://") :].partition("/")
         if not bucket:
             raise ConfigError("root", text, "an s3 root needs a bucket: s3://bucket/prefix")
+        if not _BUCKET.fullmatch(bucket):
+            raise ConfigError(
+                "root", text, "the bucket name is not a valid S3 bucket name (no credentials)"
+            )
+        if any(part in {".", ".."} for part in prefix.split("/")):
+            raise ConfigError("root", text, "the prefix must not contain '.' or '..' segments")
         if s3_client is None:
             import boto3
 
@@ -255,4 +309,10 @@ def open_root(root: str | os.PathLike[str], *, s3_client: Any = None) -> Storage
         raise ConfigError("root", text, "only local paths and s3:// urls are supported")
     if not text:
         raise ConfigError("root", text, "the export root must not be empty")
-    return LocalStorage(Path(text).expanduser().resolve())
+    try:
+        base = Path(text).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:
+        raise ConfigError("root", text, f"cannot be resolved: {exc}") from None
+    if base.exists() and not base.is_dir():
+        raise ConfigError("root", text, "exists and is not a folder")
+    return LocalStorage(base)

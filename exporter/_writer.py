@@ -7,6 +7,7 @@ import json
 import math
 import os
 import tempfile
+import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
@@ -21,12 +22,12 @@ import pyarrow.parquet as pq
 
 from . import _contract as contract
 from ._canonical import canonical_json, sha256_hex
-from ._records import PointResult, RunContext, RunRef
+from ._records import INT32_MAX, PointResult, RunContext, RunRef, check_int
 from ._settings import ExportSettings
 from ._shard_buffer import DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION, ShardBuffer
-from ._storage import Storage, open_root
+from ._storage import LocalStorage, S3Storage, Storage, open_root
 from ._version import __version__
-from .errors import DuplicatePointError, InvalidFieldError, RunConflictError
+from .errors import DuplicatePointError, InvalidFieldError, RunConflictError, StorageError
 
 __all__ = [
     "DEFAULT_POINTS_PER_SHARD",
@@ -75,10 +76,12 @@ def to_parquet(dataset: contract.Dataset, columns: Mapping[str, list[Any]]) -> b
     return sink.getvalue()
 
 
-def _storage(root: str | os.PathLike[str] | Storage, s3_client: Any) -> Storage:
-    if isinstance(root, str | os.PathLike):
-        return open_root(root, s3_client=s3_client)
-    return root
+def _storage(root: Any, s3_client: Any) -> Storage:
+    if isinstance(root, LocalStorage | S3Storage):
+        return root
+    if all(hasattr(root, m) for m in ("put", "put_if_absent", "get", "delete", "list", "uri")):
+        return root  # type: ignore[no-any-return]  # another Storage implementation
+    return open_root(root, s3_client=s3_client)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,30 @@ def _check_same_plan(run_id: str, stored: Mapping[str, Any], new: Mapping[str, A
             raise RunConflictError(run_id, name, stored.get(name), new[name])
 
 
+def _read_index(storage: Storage, run_id: str) -> dict[str, Any] | None:
+    raw = storage.get(contract.run_index_key(run_id))
+    if raw is None:
+        return None
+    try:
+        plan = json.loads(raw)
+    except ValueError as exc:
+        raise StorageError(f"{storage.uri(contract.run_index_key(run_id))}: {exc}") from exc
+    if not isinstance(plan, dict):
+        raise StorageError(f"{storage.uri(contract.run_index_key(run_id))}: not a JSON object")
+    return plan
+
+
+def _index_ref(plan: Mapping[str, Any]) -> RunRef:
+    from datetime import date
+
+    return RunRef(
+        plan["run_id"],
+        date.fromisoformat(plan["run_date"]),
+        plan["point_count"],
+        plan["points_per_shard"],
+    )
+
+
 def export_run_context(
     root: str | os.PathLike[str] | Storage,
     context: RunContext,
@@ -119,36 +146,57 @@ def export_run_context(
     settings: ExportSettings | None = None,
     s3_client: Any = None,
 ) -> RunAcceptance:
-    """Write the run-context object of an accepted run, once.
+    """Accept a run: record it in the acceptance index and write its run-context object, once.
 
     Accepting the same ``run_id`` again with the same plan and configuration (the contract's
     ``RUN_PLAN_FIELDS``) is a no-op, on any day: the run keeps the partition date of its first
     acceptance, recorded in the acceptance index (``_run_index/{run_id}.json``, written with an
     atomic create-if-absent). A different plan or configuration raises :class:`RunConflictError`
     and nothing is written. Request fields (request id, requester, source) may differ.
+
+    Everything is validated before the first write. The feature gate
+    (``ARA_EXPORT_RUN_CONTEXT=false``) turns off the run-context *dataset* only: the index is
+    still written and checked, so a redelivery keeps the run's first date and plan.
     """
+    if not isinstance(context, RunContext):
+        raise InvalidFieldError("context", context, "must be a RunContext")
     settings = settings or ExportSettings.from_env()
     warn_small_shards(context.point_count, context.points_per_shard)
-    if not settings.run_context:
-        return RunAcceptance(context.run_id, "disabled", None, context.ref())
     storage = _storage(root, s3_client)
     plan = _plan(context)
+    index_body = canonical_json(plan).encode()
+    # built before the first write: a plan the Parquet object cannot hold fails here
+    body = to_parquet(contract.RUN_CONTEXT, {k: [v] for k, v in context.row(__version__).items()})
     index_key = contract.run_index_key(context.run_id)
-    if not storage.put_if_absent(index_key, canonical_json(plan).encode()):
-        raw = storage.get(index_key)
-        stored_plan = json.loads(raw) if raw is not None else plan
+    created = storage.put_if_absent(index_key, index_body)
+    if not created:
+        stored_plan = _read_index(storage, context.run_id) or plan
         _check_same_plan(context.run_id, stored_plan, plan)
         first = datetime.fromisoformat(stored_plan["accepted_at"])
         if first != context.accepted_at:  # keep the first acceptance's time and partition
             context = replace(context, accepted_at=first)
+            row = context.row(__version__)
+            body = to_parquet(contract.RUN_CONTEXT, {k: [v] for k, v in row.items()})
+    if not settings.run_context:
+        return RunAcceptance(context.run_id, "disabled", None, context.ref())
     key = contract.object_key("run_context", context.run_date, context.run_id)
-    body = to_parquet(contract.RUN_CONTEXT, {k: [v] for k, v in context.row(__version__).items()})
     if storage.put_if_absent(key, body):  # also completes an acceptance that crashed here
         return RunAcceptance(context.run_id, "written", storage.uri(key), context.ref())
     stored = storage.get(key)
-    if stored is not None:  # the object predates its index entry (index lost): compare it too
+    if stored is not None and created:
+        # the object predates its index entry (the index was lost): the object is the truth
         row = pq.read_table(io.BytesIO(stored)).to_pylist()[0]
-        _check_same_plan(context.run_id, row, plan)
+        try:
+            _check_same_plan(context.run_id, row, plan)
+        except RunConflictError:
+            # put back the index the stored object implies, then refuse
+            restored = {
+                **plan,
+                "accepted_at": row["accepted_at"].isoformat(),
+                **{name: row[name] for name in contract.RUN_PLAN_FIELDS},
+            }
+            storage.put(index_key, canonical_json(restored).encode())
+            raise
     return RunAcceptance(context.run_id, "unchanged", storage.uri(key), context.ref())
 
 
@@ -160,6 +208,8 @@ class ShardWritten:
     shard_id: int
     rows: int
     uris: tuple[str, ...]
+    #: The ``write_id`` on every row this writer wrote (see the contract's ``write_id``).
+    write_id: str = ""
 
 
 _isfinite = math.isfinite
@@ -234,6 +284,15 @@ class ShardWriter:
     :func:`~exporter.canonical_json` (credential guard included) and stores exactly what
     :class:`PointResult` would. Anything else, and any point the fast path cannot finish, is
     validated by constructing a :class:`PointResult`, which raises the typed error.
+
+    Both objects' rows carry the writer's ``write_id`` (a fresh random id per writer), so a
+    reader can tell a shard whose two objects come from different writes (a kill between the
+    two writes, racing deliveries). With ``effective_params`` off, the shard's params object
+    from an earlier attempt (this exporter's own object at its deterministic key) is deleted
+    before the outcomes are written, so no stale params disagree with the new outcomes. Before
+    writing, ``close`` reads the run's acceptance index (one small GET) and refuses a ``RunRef``
+    that disagrees with the accepted plan (:class:`RunConflictError`); a run with no index entry
+    (never accepted through :func:`export_run_context`) is written as the ref says.
     """
 
     def __init__(
@@ -248,13 +307,14 @@ class ShardWriter:
         row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
     ) -> None:
         if not isinstance(run, RunRef):
-            raise InvalidFieldError("run", run, "must be a RunRef (RunContext.ref())")
+            raise InvalidFieldError("run", run, "must be a RunRef (RunAcceptance.run)")
         self.run = run
         self.points = run.shard_points(shard_id)
-        self.shard_id = shard_id
-        if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
-            raise InvalidFieldError("attempt", attempt, "must be an integer >= 1")
-        self.attempt = attempt
+        shard_id = self.shard_id = check_int("shard_id", shard_id, 0)
+        attempt = self.attempt = check_int("attempt", attempt, 1, INT32_MAX)
+        if settings is not None and not isinstance(settings, ExportSettings):
+            raise InvalidFieldError("settings", settings, "must be an ExportSettings")
+        self.write_id = uuid.uuid4().hex
         if (
             isinstance(row_group_size, bool)
             or not isinstance(row_group_size, int)
@@ -267,6 +327,7 @@ class ShardWriter:
         self._buffer = ShardBuffer(
             shard_id=shard_id,
             attempt=attempt,
+            write_id=self.write_id,
             datasets=(*datasets, contract.OUTCOMES),
             new_file=_spool_for(self._storage),
             row_group_size=row_group_size,
@@ -404,6 +465,15 @@ class ShardWriter:
             finished = buffer.finish()
             rows = buffer.rows
             uris = []
+            if finished:
+                self._check_ref()
+            if finished and not self.settings.effective_params:
+                # an earlier attempt's params (ours, at the deterministic key) must not outlive it
+                self._storage.delete(
+                    contract.object_key(
+                        "effective_params", self.run.run_date, self.run.run_id, self.shard_id
+                    )
+                )
             for name, path in finished:
                 key = contract.object_key(name, self.run.run_date, self.run.run_id, self.shard_id)
                 put_file = getattr(self._storage, "put_file", None)
@@ -417,8 +487,22 @@ class ShardWriter:
                 uris.append(self._storage.uri(key))
         finally:
             self._finalizer()
-        self.written = ShardWritten(self.run.run_id, self.shard_id, rows, tuple(uris))
+        self.written = ShardWritten(
+            self.run.run_id, self.shard_id, rows, tuple(uris), self.write_id if uris else ""
+        )
         return self.written
+
+    def _check_ref(self) -> None:
+        """Refuse a RunRef that disagrees with the run's accepted plan (one GET per close)."""
+        plan = _read_index(self._storage, self.run.run_id)
+        if plan is None:
+            return
+        accepted = _index_ref(plan)
+        for name in ("run_date", "point_count", "points_per_shard"):
+            if getattr(accepted, name) != getattr(self.run, name):
+                raise RunConflictError(
+                    self.run.run_id, name, getattr(accepted, name), getattr(self.run, name)
+                )
 
     def abort(self) -> None:
         """Close without writing anything (what leaving the ``with`` block on an error does)."""

@@ -25,9 +25,29 @@ __all__ = [
 ]
 
 
+def _mask(text: str) -> str:
+    """``text`` with anything credential-shaped replaced (see ``exporter._canonical.redact``)."""
+    from ._canonical import redact  # late: _canonical imports this module
+
+    return redact(text)
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    """A value for an error message: its repr, shortened, never a credential."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not hide the real error
+        text = f"<{type(value).__name__}>"
+    text = _mask(text)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _safe(value: Any) -> Any:
+    """What an error keeps as ``.value``: a string with a credential in it is masked."""
+    if isinstance(value, str):
+        masked = _mask(value)
+        return value if masked == value else masked
+    return value
 
 
 class ExporterError(Exception):
@@ -38,10 +58,10 @@ class ValidationError(ExporterError, ValueError):
     """Input broke a rule of the data contract; nothing was written."""
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
-        self.field = field
-        self.value = value
+        self.field = _mask(field)
+        self.value = _safe(value)
         self.reason = reason
-        super().__init__(f"{field}={_show(value)}: {reason}")
+        super().__init__(f"{self.field}={_show(value)}: {reason}")
 
 
 class InvalidFieldError(ValidationError):
@@ -82,16 +102,19 @@ class RunConflictError(ExporterError):
     def __init__(self, run_id: str, field: str, stored: Any, new: Any) -> None:
         self.run_id = run_id
         self.field = field
-        self.stored = stored
-        self.new = new
+        self.stored = _safe(stored)
+        self.new = _safe(new)
         super().__init__(
-            f"run_id={run_id!r}: already accepted with {field}={_show(stored)}, refusing "
+            f"run_id={_show(run_id)}: already accepted with {field}={_show(stored)}, refusing "
             f"{field}={_show(new)}; the stored run context is unchanged (use a new run_id)"
         )
 
 
 class StorageError(ExporterError):
     """Reading or writing the export root failed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_mask(message))
 
 
 class AthenaBootstrapError(ExporterError):

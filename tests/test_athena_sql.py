@@ -119,6 +119,21 @@ def test_every_rendered_statement_parses_with_sqlglot(statement: Statement) -> N
         assert not isinstance(tree, exp.Command), f"sqlglot fell back to Command: {statement.sql}"
 
 
+def test_repair_statements_are_exactly_the_expected_text() -> None:
+    """The MSCK branch above only re-checks its own condition; pin the rendered text instead
+    (written down here: one statement per table, in the manifest's order, database-qualified)."""
+    rendered = [(s.entry, s.sql) for s in plan_bootstrap(SETTINGS, REPAIR_MANIFEST)]
+    assert rendered == [
+        ("repair_run_context.sql", "MSCK REPAIR TABLE sweep_analytics.run_context"),
+        ("repair_effective_params.sql", "MSCK REPAIR TABLE sweep_analytics.effective_params"),
+        ("repair_outcomes.sql", "MSCK REPAIR TABLE sweep_analytics.outcomes"),
+    ]
+    other = AthenaSettings(root="s3://other-bucket/p", database="other_db")
+    assert [s.sql for s in plan_bootstrap(other, REPAIR_MANIFEST)][-1] == (
+        "MSCK REPAIR TABLE other_db.outcomes"
+    )
+
+
 LINT_CONFIG = FluffConfig(
     overrides={"dialect": "athena", "templater": "raw", "max_line_length": 120}
 )

@@ -115,3 +115,51 @@ def test_fingerprint_is_the_same_in_another_process() -> None:
         env={"PYTHONHASHSEED": "12345", "LC_ALL": "C", "PATH": ""},
     ).stdout.strip()
     assert out == config_fingerprint(config)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "token",
+        "cookie",
+        "session_cookie",
+        "access_token",
+        "dbPassword",
+        "clientSecret",
+        "Authorization",
+        "x-api-key",
+        "aws_secret_access_key",
+        "AKIAIOSFODNN7EXAMPLE",
+        "credentials",
+    ],
+)
+def test_credential_names_are_refused(name: str) -> None:
+    from exporter._canonical import refuse_credentials
+    from exporter.errors import SensitiveFieldError
+
+    with pytest.raises(SensitiveFieldError):
+        refuse_credentials({name: 1}, "params")
+
+
+@pytest.mark.parametrize(
+    "name", ["token_count", "secret_fraction", "password_len", "max_token_length", "key", "auth"]
+)
+def test_harmless_names_pass(name: str) -> None:
+    from exporter._canonical import refuse_credentials
+
+    refuse_credentials({name: 1}, "params")
+    assert canonical_json({name: 1}, refuse_secrets=True) == f'{{"{name}":1}}'
+
+
+def test_deep_and_circular_values_are_typed_errors() -> None:
+    deep: dict[str, object] = {}
+    cur = deep
+    for _ in range(60):  # 60 levels are fine (the outside test's legitimate case)
+        cur["n"] = {}
+        cur = cur["n"]  # type: ignore[assignment]
+    assert canonical_json(deep).count("{") == 61
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(CanonicalJsonError) as info:
+        canonical_json({"xs": loop}, field="params")
+    assert info.value.field == "params"

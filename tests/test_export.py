@@ -7,6 +7,7 @@ it against the contract and against the exporter's own input.
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -79,9 +80,9 @@ def test_layout_schema_and_hashes_match_the_contract(root: str) -> None:
         dataset = DATASETS[key.split("/", 1)[0]]
         table = read(storage, key)
         assert table.schema.equals(dataset.arrow_schema(), check_metadata=False), key
-        assert table.schema.metadata[b"schema_version"] == b"1.0"
+        assert table.schema.metadata[b"schema_version"] == b"1.1"
         rows = table.to_pylist()
-        assert {r["schema_version"] for r in rows} == {"1.0"}
+        assert {r["schema_version"] for r in rows} == {"1.1"}
         if dataset.name == "run_context":
             (row,) = rows
             assert row["config_fingerprint"] == ctx.config_fingerprint
@@ -279,3 +280,169 @@ def test_unreachable_s3_is_a_storage_error(tmp_path: Path) -> None:
         with pytest.raises(StorageError) as info:
             call()
         assert "s3://bucket/prefix" in str(info.value)
+
+
+# --------------------------------------------------------------------------- issue 7 regressions
+
+
+def small(run_id: str = "r1", **overrides: Any) -> RunContext:
+    fields: dict[str, Any] = {
+        "run_id": run_id,
+        "accepted_at": ACCEPTED,
+        "request_source": "api",
+        "code_version": "v1",
+        "points_per_shard": 5,
+        "point_count": 10,
+        "sweep_config": {"grid": {"a": [1, 2]}},
+        **overrides,
+    }
+    return RunContext(**fields)
+
+
+def write_points(
+    root: str,
+    run: Any,
+    shard: int,
+    *,
+    settings: ExportSettings | None = None,
+    attempt: int = 1,
+    params: Any = None,
+) -> Any:
+    t0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    with ShardWriter(root, run, shard, attempt=attempt, settings=settings or ExportSettings()) as w:
+        for i in run.shard_points(shard):
+            w.add_point(i, params(i) if params else {"i": i}, started_at=t0, finished_at=t0)
+    return w.written
+
+
+def test_reaccepting_with_another_point_count_conflicts(root: str) -> None:
+    export_run_context(root, small())
+    with pytest.raises(RunConflictError) as info:
+        export_run_context(root, small(point_count=11))
+    assert (info.value.field, info.value.stored, info.value.new) == ("point_count", 10, 11)
+
+
+def test_index_lost_then_another_plan_conflicts_and_the_index_is_restored(root: str) -> None:
+    export_run_context(root, small())
+    storage = open_root(root)
+    original = json.loads(storage.get("_run_index/r1.json") or b"")
+    storage.delete("_run_index/r1.json")  # as if the index object were lost
+    for name, value in (("point_count", 12), ("code_version", "v2")):
+        with pytest.raises(RunConflictError) as info:
+            export_run_context(root, small(**{name: value}))
+        assert info.value.field == name
+        restored = json.loads(storage.get("_run_index/r1.json") or b"")
+        assert {k: restored[k] for k in ("point_count", "code_version", "run_date")} == {
+            k: original[k] for k in ("point_count", "code_version", "run_date")
+        }
+    assert export_run_context(root, small(request_id="again")).action == "unchanged"
+
+
+def test_gate_off_redelivery_across_midnight_keeps_one_run_date(root: str) -> None:
+    """Defect 6: the gate turns off the run-context dataset, not the acceptance index."""
+    off = ExportSettings(run_context=False)
+    first = export_run_context(root, small(), settings=off)
+    late = export_run_context(root, small(accepted_at=ACCEPTED + timedelta(hours=15)), settings=off)
+    assert first.action == late.action == "disabled"
+    assert late.run == first.run and late.run.run_date.isoformat() == "2026-11-23"
+    for run in (first.run, late.run):  # both deliveries fan out
+        for shard in range(run.shard_count):
+            write_points(root, run, shard)
+    storage = open_root(root)
+    keys = storage.list("outcomes")
+    assert len(keys) == 2 and all("run_date=2026-11-23" in k for k in keys)
+    assert sum(len(read(storage, k)) for k in keys) == 10
+    assert storage.list("run_context") == []
+
+
+def test_params_gate_off_retry_removes_the_stale_params_object(root: str) -> None:
+    run = export_run_context(root, small()).run
+    write_points(root, run, 0, params=lambda i: {"i": i, "v": "old"})
+    write_points(
+        root,
+        run,
+        0,
+        settings=ExportSettings(effective_params=False),
+        attempt=2,
+        params=lambda i: {"i": i, "v": "new"},
+    )
+    storage = open_root(root)
+    assert storage.list("effective_params") == []  # nothing left to disagree with the outcomes
+    (key,) = storage.list("outcomes")
+    assert {r["attempt"] for r in read(storage, key).to_pylist()} == {2}
+
+
+def test_a_ref_from_a_next_day_redelivery_is_refused(root: str) -> None:
+    """Defect 9: the writer checks its RunRef against the accepted plan (one GET per close)."""
+    export_run_context(root, small())
+    next_day = small(accepted_at=ACCEPTED + timedelta(days=1)).ref()
+    with pytest.raises(RunConflictError) as info:
+        write_points(root, next_day, 0)
+    assert info.value.field == "run_date"
+    assert open_root(root).list("outcomes") == []
+
+
+def test_both_objects_of_a_write_share_its_write_id(root: str) -> None:
+    run = export_run_context(root, small()).run
+    written = write_points(root, run, 1)
+    storage = open_root(root)
+    ids = {
+        r["write_id"]
+        for name in ("effective_params", "outcomes")
+        for k in storage.list(name)
+        for r in read(storage, k).to_pylist()
+    }
+    assert ids == {written.write_id} and len(written.write_id) == 32
+    assert write_points(root, run, 1).write_id != written.write_id
+
+
+def test_param_count_is_the_number_of_top_level_parameters(root: str) -> None:
+    run = export_run_context(root, small()).run
+    shapes = [{}, {"a": 1}, {"a": 1, "b": {"c": [1, 2], "d": 3}}, {"x": None, "y": [], "z": ""}]
+    expected = [0, 1, 2, 3]  # written down, not len() of the same dicts
+    write_points(root, run, 0, params=lambda i: shapes[i % 4])
+    storage = open_root(root)
+    (key,) = storage.list("effective_params")
+    rows = read(storage, key).to_pylist()
+    assert [r["param_count"] for r in rows] == [expected[i % 4] for i in range(5)]
+
+
+def test_objects_are_snappy_compressed(root: str) -> None:
+    run = export_run_context(root, small()).run
+    write_points(root, run, 0)
+    storage = open_root(root)
+    for key in storage.list(""):
+        if not key.endswith(".parquet"):
+            continue
+        meta = pq.ParquetFile(io.BytesIO(storage.get(key) or b"")).metadata
+        codecs = {
+            meta.row_group(g).column(c).compression
+            for g in range(meta.num_row_groups)
+            for c in range(meta.num_columns)
+        }
+        assert codecs == {"SNAPPY"}, key
+
+
+def test_local_temp_files_stay_out_of_the_dataset_prefixes(tmp_path: Path) -> None:
+    """Defect 8: the temp file is staged under {root}/_tmp/, never beside a dataset's objects."""
+    import os
+
+    from exporter._storage import LocalStorage
+
+    seen: list[str] = []
+    real_replace = os.replace
+
+    def spy(src: Any, dst: Any) -> None:
+        seen.append(str(src))
+        real_replace(src, dst)
+
+    storage = open_root(tmp_path)
+    assert isinstance(storage, LocalStorage)
+    import unittest.mock
+
+    with unittest.mock.patch("exporter._storage.os.replace", spy):
+        run = export_run_context(storage, small()).run
+        write_points(storage, run, 0)  # type: ignore[arg-type]
+    assert seen and all(Path(s).parent == tmp_path / "_tmp" for s in seen)
+    visible = [p for p in tmp_path.rglob("*") if p.is_file() and "_tmp" not in p.parts]
+    assert all(p.suffix in {".parquet", ".json"} for p in visible)

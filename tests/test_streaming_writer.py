@@ -43,7 +43,7 @@ def root(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def reference_tables(
-    results: list[PointResult], shard_id: int, attempt: int
+    results: list[PointResult], shard_id: int, attempt: int, write_id: str | None = None
 ) -> dict[str, pa.Table]:
     """The two objects as the slow path builds them: validated records, sorted, written whole."""
     rows = sorted(results, key=lambda r: r.point_index)
@@ -58,6 +58,7 @@ def reference_tables(
         **common,
         "param_count": [len(r.params) for r in rows],
         "params_json": [r.params_json for r in rows],
+        "write_id": [write_id] * n,
     }
     outcomes = {
         **common,
@@ -68,6 +69,7 @@ def reference_tables(
         "finished_at": [r.finished_at for r in rows],
         "duration_ms": [(r.finished_at - r.started_at).total_seconds() * 1000.0 for r in rows],
         "metrics": [list(r.metrics.items()) for r in rows],
+        "write_id": [write_id] * n,
     }
     return {
         "effective_params": pq.ParquetFile(io.BytesIO(to_parquet(EFFECTIVE_PARAMS, params))).read(),
@@ -84,7 +86,10 @@ def stored(storage: Storage, name: str, run: RunRef, shard_id: int) -> pq.Parque
 def assert_same_as_reference(
     storage: Storage, run: RunRef, shard_id: int, results: list[PointResult], attempt: int = 1
 ) -> None:
-    expected = reference_tables(results, shard_id, attempt)
+    # write_id is random per writer: take it from the stored outcomes, the same on both objects
+    write_ids = stored(storage, "outcomes", run, shard_id).read().column("write_id").unique()
+    assert len(write_ids) == 1
+    expected = reference_tables(results, shard_id, attempt, write_ids[0].as_py())
     for name, table in expected.items():
         got = stored(storage, name, run, shard_id)
         assert got.schema_arrow.equals(table.schema, check_metadata=True), name

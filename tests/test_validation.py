@@ -10,7 +10,15 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from exporter import ExportSettings, RunContext, RunRef, ShardWriter, export_run_context, open_root
+from exporter import (
+    ExportSettings,
+    PointResult,
+    RunContext,
+    RunRef,
+    ShardWriter,
+    export_run_context,
+    open_root,
+)
 from exporter.errors import (
     CanonicalJsonError,
     ConfigError,
@@ -294,7 +302,101 @@ def test_validation_errors_are_value_errors_for_callers_that_catch_broadly() -> 
         context(run_id="a/b")
 
 
-def test_disabled_run_context_writes_nothing(tmp_path: Path) -> None:
+def test_disabled_run_context_writes_only_the_acceptance_index(tmp_path: Path) -> None:
+    """The gate turns off the run-context dataset, not the index (defect 6 of issue 7)."""
     result = export_run_context(tmp_path, context(), settings=ExportSettings(run_context=False))
     assert result.action == "disabled"
+    assert files(tmp_path) == [tmp_path / "_run_index" / "run-1.json"]
+
+
+# --------------------------------------------------------------------------- issue 7 regressions
+
+
+@pytest.mark.parametrize(
+    ("error", "secret"),
+    [
+        ("401 Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def", "eyJhbGciOiJIUzI1NiJ9"),
+        ("env aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
+        ('payload {"password": "hunter2"}', "hunter2"),
+        ("connect postgresql://u:hunter2@db/x failed", "hunter2"),
+        ("auth: bearer abc.def.ghi", "abc.def.ghi"),
+        ("key idAKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+    ],
+)
+def test_secrets_in_error_text_are_redacted_in_the_stored_row(
+    tmp_path: Path, error: str, secret: str
+) -> None:
+    import pyarrow.parquet as pq
+
+    with ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, error=error)
+    (path,) = [p for p in files(tmp_path) if "outcomes" in p.parts]
+    stored = pq.read_table(path).column("error_message")[0].as_py()
+    assert secret not in stored and "[REDACTED]" in stored
+
+
+def test_a_failed_point_with_metrics_is_refused(tmp_path: Path) -> None:
+    """Defect 5, decided: refused (not dropped), so what is stored is what was given."""
+    with pytest.raises(InvalidFieldError) as info, ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(
+            0, {"a": 1}, started_at=T0, finished_at=T1, error="boom", metrics={"peak": 3.0}
+        )
+    assert info.value.field == "metrics"
     assert files(tmp_path) == []
+
+
+def test_error_values_are_masked_in_the_exception_too() -> None:
+    with pytest.raises(InvalidFieldError) as info:
+        context(run_id="Bearer eyJhbGciOiJIUzI1NiJ9.abc.def")
+    assert "eyJhbGciOiJIUzI1NiJ9" not in str(info.value)
+    assert "eyJhbGciOiJIUzI1NiJ9" not in str(info.value.value)
+
+
+def test_numpy_integers_are_shard_ids_and_point_indexes(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    np = pytest.importorskip("numpy")
+    point = PointResult(np.int64(5), {"a": 1}, started_at=T0, finished_at=T1)
+    assert type(point.point_index) is int and point.point_index == 5
+    with ShardWriter(tmp_path, RUN, np.int64(1)) as shard:
+        shard.add_point(np.int32(4), {"a": 1}, started_at=T0, finished_at=T1)
+        shard.add(point)
+    assert shard.shard_id == 1 and type(shard.shard_id) is int
+    (path,) = [p for p in files(tmp_path) if "outcomes" in p.parts]
+    rows = pq.read_table(path).to_pylist()
+    assert [(r["shard_id"], r["point_index"]) for r in rows] == [(1, 4), (1, 5)]
+
+
+def test_allow_names_lets_a_declared_name_through() -> None:
+    from exporter import allow_names
+    from exporter._canonical import _ALLOWED_NAMES, _sensitive_key
+
+    with pytest.raises(SensitiveFieldError):
+        context(sweep_config={"grid": {}, "token": 5})
+    allow_names("token")
+    try:
+        assert '"token":5' in context(sweep_config={"grid": {}, "token": 5}).config_json
+        with pytest.raises(SensitiveFieldError):  # a value shaped like a credential: never
+            context(sweep_config={"grid": {}, "token": "AKIAIOSFODNN7EXAMPLE"})
+    finally:
+        _ALLOWED_NAMES.discard("token")
+        _sensitive_key.cache_clear()
+    with pytest.raises(InvalidFieldError):
+        allow_names("")
+
+
+def test_the_allow_list_env_variable() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from exporter import RunContext; from datetime import datetime, UTC;"
+        "RunContext(run_id='r', accepted_at=datetime.now(UTC), request_source='x',"
+        " code_version='v', points_per_shard=1, point_count=1,"
+        " sweep_config={'session_cookie': 'plain-name'}); print('ok')"
+    )
+    env = {"ARA_ALLOWED_NAMES": "session_cookie, other", "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "ok", out.stderr
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={})
+    assert "SensitiveFieldError" in out.stderr

@@ -32,7 +32,9 @@ joined as (
         params.param_count,
         params.params_json,
         params.point_index is not null as has_params,
-        params.param_hash = outcomes.param_hash as param_hash_matches
+        params.param_hash = outcomes.param_hash as param_hash_matches,
+        -- both objects of the shard come from one write (null for 1.0 files without write_id)
+        params.write_id = outcomes.write_id as write_id_matches
 
     from outcomes
     left join params

@@ -33,6 +33,19 @@ outcome_totals as (
 
 ),
 
+mixed_writes as (
+
+    -- shards whose params and outcomes objects come from different writes (write_id 1.1)
+    select
+        run_id,
+        count(distinct shard_id) as mixed_write_shard_count
+
+    from {{ ref('int_outcomes_joined_to_params') }}
+    where not write_id_matches
+    group by run_id
+
+),
+
 run_ids as (
 
     select run_id from contexts
@@ -61,13 +74,16 @@ counted as (
         coalesce(outcome_totals.succeeded_point_count, 0) as succeeded_point_count,
         coalesce(outcome_totals.failed_point_count, 0) as failed_point_count,
         outcome_totals.first_started_at,
-        outcome_totals.last_finished_at
+        outcome_totals.last_finished_at,
+        coalesce(mixed_writes.mixed_write_shard_count, 0) as mixed_write_shard_count
 
     from run_ids
     left join contexts
         on run_ids.run_id = contexts.run_id
     left join outcome_totals
         on run_ids.run_id = outcome_totals.run_id
+    left join mixed_writes
+        on run_ids.run_id = mixed_writes.run_id
 
 ),
 

@@ -7,7 +7,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.effective_params (
     point_index BIGINT,
     param_hash STRING,
     param_count INT,
-    params_json STRING
+    params_json STRING,
+    write_id STRING
 )
 PARTITIONED BY (run_date DATE, run_id STRING)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'

@@ -12,7 +12,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${database}.outcomes (
     started_at TIMESTAMP,
     finished_at TIMESTAMP,
     duration_ms DOUBLE,
-    metrics MAP <STRING, DOUBLE>
+    metrics MAP <STRING, DOUBLE>,
+    write_id STRING
 )
 PARTITIONED BY (run_date DATE, run_id STRING)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'

@@ -23,7 +23,8 @@ renamed as (
         params_json,
 
         -- provenance
-        schema_version
+        schema_version,
+        write_id
 
     from source
 

@@ -27,6 +27,7 @@ renamed as (
 
         -- provenance
         schema_version,
+        write_id,
 
         -- timestamps
         {{ to_utc_timestamp('started_at') }} as started_at,

@@ -1,0 +1,431 @@
+"""Fault suite, bad input: a table of >= 100 classes of hostile input, on a local root and on a
+moto S3 server over HTTP. Each class must raise the typed error from ``exporter.errors``, name
+the field, keep every secret out of the message, and leave the root's listing (hidden and
+temporary files included) exactly as it was.
+
+The root already holds an accepted run ``r1`` (10 points, 5 per shard) with shard 0 written,
+so conflicting re-acceptances and refs are tested against real stored state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from _faults import SECRETS, T0, ctx, listing, s3_client, write_shard
+
+from exporter import RunRef, ShardWriter, export_run_context
+from exporter.errors import (
+    CanonicalJsonError,
+    ConfigError,
+    DuplicatePointError,
+    ExporterError,
+    InvalidFieldError,
+    NonFiniteMetricError,
+    PointIndexOutOfRangeError,
+    RunConflictError,
+    SensitiveFieldError,
+)
+
+#: the fault suite plans tiny runs on purpose
+pytestmark = pytest.mark.filterwarnings("ignore::exporter.SmallShardWarning")
+
+T1 = T0 + timedelta(milliseconds=250)
+
+
+@dataclass
+class Env:
+    root: str
+    endpoint: str | None
+    ref: RunRef
+    scratch: Path
+
+    @property
+    def client(self) -> Any:
+        return s3_client(self.endpoint) if self.endpoint else None
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    scratch = tmp_path_factory.mktemp("scratch")
+    if request.param == "local":
+        root, endpoint = str(tmp_path_factory.mktemp("faults") / "warehouse"), None
+    else:
+        endpoint = request.getfixturevalue("moto_server").endpoint
+        bucket = f"ara-faults-{uuid.uuid4().hex[:10]}"
+        s3_client(endpoint).create_bucket(Bucket=bucket)
+        root = f"s3://{bucket}/exports"
+    client = s3_client(endpoint) if endpoint else None
+    ref = export_run_context(root, ctx(), s3_client=client).run
+    write_shard(root, endpoint, ref, 0)
+    yield Env(root, endpoint, ref, scratch)
+
+
+# --------------------------------------------------------------------------- case builders
+
+
+def accept(**overrides: Any) -> Callable[[Env], Any]:
+    return lambda env: export_run_context(env.root, ctx(**overrides), s3_client=env.client)
+
+
+def accept_raw(context: Any) -> Callable[[Env], Any]:
+    return lambda env: export_run_context(env.root, context, s3_client=env.client)
+
+
+def writer(shard_id: Any = 1, **kwargs: Any) -> Callable[[Env], Any]:
+    def act(env: Env) -> None:
+        with ShardWriter(env.root, env.ref, shard_id, s3_client=env.client, **kwargs) as w:
+            w.add_point(5, {"a": 1}, started_at=T0, finished_at=T1)
+
+    return act
+
+
+def point(**kwargs: Any) -> Callable[[Env], Any]:
+    """Shard 1 (points 5..9): one good point, then the bad one; the writer must write nothing."""
+
+    def act(env: Env) -> None:
+        fields: dict[str, Any] = {
+            "point_index": 6,
+            "params": {"a": 1},
+            "started_at": T0,
+            "finished_at": T1,
+        }
+        fields.update(kwargs)
+        index = fields.pop("point_index")
+        params = fields.pop("params")
+        with ShardWriter(env.root, env.ref, 1, s3_client=env.client) as w:
+            w.add_point(5, {"a": 0}, started_at=T0, finished_at=T1)
+            w.add_point(index, params, **fields)
+
+    return act
+
+
+def ref_with(**changes: Any) -> Callable[[Env], Any]:
+    def act(env: Env) -> None:
+        fields = {**env.ref.to_dict(), **changes}
+        fields.pop("plan_digest")
+        ref = RunRef(
+            fields["run_id"],
+            date.fromisoformat(fields["run_date"]),
+            fields["point_count"],
+            fields["points_per_shard"],
+        )
+        with ShardWriter(env.root, ref, 1, s3_client=env.client) as w:
+            w.add_point(ref.shard_points(1)[0], {"a": 1}, started_at=T0, finished_at=T1)
+
+    return act
+
+
+def root_is(root: Any) -> Callable[[Env], Any]:
+    def act(env: Env) -> None:
+        value = root(env) if callable(root) else root
+        export_run_context(value, ctx(run_id="other"))
+
+    return act
+
+
+def deep(n: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(n):
+        value = {"n": value}
+    return value
+
+
+def circular() -> dict[str, Any]:
+    value: dict[str, Any] = {"a": 1}
+    value["self"] = value
+    return value
+
+
+def circular_list() -> dict[str, Any]:
+    items: list[Any] = [1]
+    items.append(items)
+    return {"xs": items}
+
+
+PLUS5 = timezone(timedelta(hours=5))
+JWT = "eyJhbGciOiJIUzI1NiJ9.abc.def"
+AKIA = "AKIAIOSFODNN7EXAMPLE"
+
+# (id, action, error type, field)
+CASES: list[tuple[str, Callable[[Env], Any], type[ExporterError], str]] = [
+    # run_id
+    *[
+        (f"run_id={v!r}", accept(run_id=v), InvalidFieldError, "run_id")
+        for v in ["", "a/b", "a=b", "a..b", "..", "a b", ".h", "-x", "x" * 129, "ü", None, 7]
+    ],
+    ("run_id=newline", accept(run_id="a\nb"), InvalidFieldError, "run_id"),
+    ("run_id=bearer-jwt", accept(run_id=f"Bearer {JWT}"), InvalidFieldError, "run_id"),
+    ("run_id=akia-in-path", accept(run_id=f"{AKIA}/x"), InvalidFieldError, "run_id"),
+    ("run_id=url-userinfo", accept(run_id="pg://u:hunter2@db"), InvalidFieldError, "run_id"),
+    # plan integers (defect 1: must fail before the index is written)
+    *[
+        (f"point_count={v!r}", accept(point_count=v), InvalidFieldError, "point_count")
+        for v in [0, -1, 2**64, 2**63, True, 1.5, "10", None]
+    ],
+    *[
+        (
+            f"points_per_shard={v!r}",
+            accept(points_per_shard=v),
+            InvalidFieldError,
+            "points_per_shard",
+        )
+        for v in [0, 2**63, True, "5", 1.0]
+    ],
+    # accepted_at
+    *[
+        (f"accepted_at={name}", accept(accepted_at=v), InvalidFieldError, "accepted_at")
+        for name, v in [
+            ("naive", datetime(2026, 1, 1)),
+            ("year1+05", datetime(1, 1, 1, tzinfo=PLUS5)),
+            ("year9999-05", datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))),
+            ("string", "2026-01-01T00:00:00Z"),
+            ("none", None),
+            ("date", date(2026, 1, 1)),
+        ]
+    ],
+    # run-context strings
+    *[
+        (f"{f}={name}", accept(**{f: v}), err, f)
+        for f, name, v, err in [
+            ("request_source", "empty", "", InvalidFieldError),
+            ("request_source", "blank", "   ", InvalidFieldError),
+            ("request_source", "none", None, InvalidFieldError),
+            ("request_source", "int", 5, InvalidFieldError),
+            ("request_source", "bearer", "bearer abc", SensitiveFieldError),
+            ("request_source", "surrogate", "bad \ud800", InvalidFieldError),
+            ("code_version", "none", None, InvalidFieldError),
+            ("code_version", "empty", "", InvalidFieldError),
+            ("code_version", "akia", AKIA, SensitiveFieldError),
+            ("code_version", "url", "postgresql://u:hunter2@db/x", SensitiveFieldError),
+            ("request_id", "empty", "", InvalidFieldError),
+            ("request_id", "int", 5, InvalidFieldError),
+            ("request_id", "jwt", f"req {JWT}", SensitiveFieldError),
+            ("requester", "basic", "Basic dXNlcjpwYXNzd29yZA==", SensitiveFieldError),
+            ("requester", "surrogate", "bad \udfff", InvalidFieldError),
+            ("requester", "BEARER", "BEARER s3cr3tpw", SensitiveFieldError),
+        ]
+    ],
+    # sweep_config: credentials by name and by shape (defect 10), JSON faults (defect 4)
+    ("sweep_config=list", accept(sweep_config=[1]), InvalidFieldError, "sweep_config"),
+    *[
+        (f"sweep_config#{n}={path}", accept(sweep_config=cfg), err, path)
+        for n, (cfg, path, err) in enumerate(
+            [
+                ({"dbPassword": "hunter2"}, "sweep_config.dbPassword", SensitiveFieldError),
+                ({"clientSecret": "x"}, "sweep_config.clientSecret", SensitiveFieldError),
+                ({"api_key": "x"}, "sweep_config.api_key", SensitiveFieldError),
+                (
+                    {"a": {"session_cookie": "x"}},
+                    "sweep_config.a.session_cookie",
+                    SensitiveFieldError,
+                ),
+                ({"token": "x"}, "sweep_config.token", SensitiveFieldError),
+                ({"cookie": "x"}, "sweep_config.cookie", SensitiveFieldError),
+                ({"access_token": "x"}, "sweep_config.access_token", SensitiveFieldError),
+                (
+                    {"aws_secret_access_key": "x"},
+                    "sweep_config.aws_secret_access_key",
+                    SensitiveFieldError,
+                ),
+                ({"X-Api-Key": "x"}, "sweep_config.X-Api-Key", SensitiveFieldError),
+                ({"password_hash": "x"}, "sweep_config.password_hash", SensitiveFieldError),
+                ({AKIA: 1}, "sweep_config.[REDACTED]", SensitiveFieldError),
+                ({"note": f"id {AKIA} here"}, "sweep_config.note", SensitiveFieldError),
+                ({"note": f"x{AKIA}"}, "sweep_config.note", SensitiveFieldError),
+                ({"url": "postgresql://u:hunter2@db/x"}, "sweep_config.url", SensitiveFieldError),
+                ({"h": "bearer abc"}, "sweep_config.h", SensitiveFieldError),
+                ({"h": ["ok", JWT]}, "sweep_config.h[1]", SensitiveFieldError),
+                (
+                    {"k": "-----BEGIN RSA PRIVATE KEY-----\nMIIB"},
+                    "sweep_config.k",
+                    SensitiveFieldError,
+                ),
+                ({"x": float("nan")}, "sweep_config.x", CanonicalJsonError),
+                ({"x": float("inf")}, "sweep_config.x", CanonicalJsonError),
+                ({"x": {1, 2}}, "sweep_config.x", CanonicalJsonError),
+                ({"x": b"b"}, "sweep_config.x", CanonicalJsonError),
+                ({"x": Decimal("1.5")}, "sweep_config.x", CanonicalJsonError),
+                ({"x": object()}, "sweep_config.x", CanonicalJsonError),
+                ({"x": {1: 2}}, "sweep_config.x.1", CanonicalJsonError),
+                ({"x": "bad \ud800"}, "sweep_config", CanonicalJsonError),
+            ]
+        )
+    ],
+    ("sweep_config=deep5000", accept(sweep_config=deep(5000)), CanonicalJsonError, "sweep_config"),
+    ("sweep_config=circular", accept(sweep_config=circular()), CanonicalJsonError, "sweep_config"),
+    ("context=dict", accept_raw({"run_id": "r1"}), InvalidFieldError, "context"),
+    ("context=none", accept_raw(None), InvalidFieldError, "context"),
+    # re-acceptance of r1 with another plan: conflict, nothing written (defect 1 corollary)
+    ("reaccept point_count", accept(point_count=11), RunConflictError, "point_count"),
+    ("reaccept pps", accept(points_per_shard=2), RunConflictError, "points_per_shard"),
+    ("reaccept code", accept(code_version="other"), RunConflictError, "code_version"),
+    ("reaccept config", accept(sweep_config={"g": 1}), RunConflictError, "config_fingerprint"),
+    # the shard writer
+    *[
+        (f"shard_id={v!r}", writer(shard_id=v), InvalidFieldError, "shard_id")
+        for v in [-1, 2, True, "0", 1.0, None, np.int64(7)]
+    ],
+    *[
+        (f"attempt={v!r}", writer(attempt=v), InvalidFieldError, "attempt")
+        for v in [0, 2**31, True, "1", -3, 1.5]
+    ],
+    ("settings=dict", writer(settings={"effective_params": False}), InvalidFieldError, "settings"),
+    (
+        "run=dict",
+        lambda env: ShardWriter(env.root, env.ref.to_dict(), 0),  # type: ignore[arg-type]
+        InvalidFieldError,
+        "run",
+    ),
+    (
+        "add=dict",
+        lambda env: ShardWriter(env.root, env.ref, 1, s3_client=env.client).add(
+            {"point_index": 5}  # type: ignore[arg-type]
+        ),
+        InvalidFieldError,
+        "result",
+    ),
+    # a ref that disagrees with the accepted plan (defect 9)
+    ("ref points_per_shard", ref_with(points_per_shard=6), RunConflictError, "points_per_shard"),
+    ("ref point_count", ref_with(point_count=11), RunConflictError, "point_count"),
+    ("ref run_date", ref_with(run_date="2026-11-24"), RunConflictError, "run_date"),
+    (
+        "event plan_digest",
+        lambda env: RunRef.from_dict({**env.ref.to_dict(), "points_per_shard": 6}),
+        InvalidFieldError,
+        "plan_digest",
+    ),
+    ("event not a mapping", lambda env: RunRef.from_dict([1]), InvalidFieldError, "run"),  # type: ignore[arg-type]
+    # points
+    *[
+        (f"point_index={v!r}", point(point_index=v), err, "point_index")
+        for v, err in [
+            (-1, InvalidFieldError),
+            (4, PointIndexOutOfRangeError),
+            (10, PointIndexOutOfRangeError),
+            (2**64, InvalidFieldError),
+            (True, InvalidFieldError),
+            ("6", InvalidFieldError),
+            (5, DuplicatePointError),
+            (np.int64(3), PointIndexOutOfRangeError),
+        ]
+    ],
+    ("params=list", point(params=[1]), InvalidFieldError, "params"),
+    (
+        "params=dbPassword",
+        point(params={"dbPassword": "hunter2"}),
+        SensitiveFieldError,
+        "params.dbPassword",
+    ),
+    ("params=akia-value", point(params={"k": f"id {AKIA}"}), SensitiveFieldError, "params.k"),
+    ("params=nan", point(params={"x": float("nan")}), CanonicalJsonError, "params.x"),
+    ("params=deep", point(params=deep(5000)), CanonicalJsonError, "params"),
+    ("params=circular", point(params=circular()), CanonicalJsonError, "params"),
+    ("params=circular-list", point(params=circular_list()), CanonicalJsonError, "params"),
+    ("params=int-key", point(params={3: 1}), CanonicalJsonError, "params.3"),
+    ("started_at=naive", point(started_at=datetime(2026, 1, 1)), InvalidFieldError, "started_at"),
+    (
+        "started_at=year1+05",
+        point(started_at=datetime(1, 1, 1, tzinfo=PLUS5)),
+        InvalidFieldError,
+        "started_at",
+    ),
+    ("finished_at=str", point(finished_at="later"), InvalidFieldError, "finished_at"),
+    ("finished<started", point(finished_at=T0 - timedelta(1)), InvalidFieldError, "finished_at"),
+    ("metric=akia", point(metrics={"m": AKIA}), InvalidFieldError, "metrics.m"),
+    ("metric=10**400", point(metrics={"m": 10**400}), InvalidFieldError, "metrics.m"),
+    ("metric=nan", point(metrics={"m": float("nan")}), NonFiniteMetricError, "metrics.m"),
+    ("metric=inf", point(metrics={"m": np.float64("inf")}), NonFiniteMetricError, "metrics.m"),
+    ("metric=bool", point(metrics={"m": True}), InvalidFieldError, "metrics.m"),
+    ("metric=api_key", point(metrics={"api_key": 1.0}), SensitiveFieldError, "metrics.api_key"),
+    (
+        "metric=clientSecret",
+        point(metrics={"clientSecret": 1.0}),
+        SensitiveFieldError,
+        "metrics.clientSecret",
+    ),
+    ("metric=akia-name", point(metrics={AKIA: 1.0}), SensitiveFieldError, "metrics.[REDACTED]"),
+    ("metric=empty-name", point(metrics={"": 1.0}), InvalidFieldError, "metrics"),
+    ("metrics=list", point(metrics=[("m", 1.0)]), InvalidFieldError, "metrics"),
+    ("error=empty", point(error=""), InvalidFieldError, "error"),
+    ("error=int", point(error=5), InvalidFieldError, "error"),
+    ("error=surrogate", point(error="x \udfff"), InvalidFieldError, "error"),
+    # defect 5: a failed point keeps no metrics — refused
+    ("failed+metrics", point(error="boom", metrics={"peak": 3.0}), InvalidFieldError, "metrics"),
+    # roots (defects 3 and 4)
+    ("root=None", root_is(None), ConfigError, "root"),
+    ("root=bytes", root_is(b"/tmp/x"), ConfigError, "root"),
+    ("root=int", root_is(5), ConfigError, "root"),
+    ("root=file", root_is(lambda env: _a_file(env.scratch)), ConfigError, "root"),
+    ("root=https-userinfo", root_is("https://user:hunter2@127.0.0.1/x"), ConfigError, "root"),
+    ("root=s3-userinfo", root_is("s3://KEY:SECRETSECRET@bucket/x"), ConfigError, "root"),
+    ("root=s3-bad-bucket", root_is("s3://Bad_Bucket/x"), ConfigError, "root"),
+    ("root=s3-dotdot", root_is("s3://bucket/../x"), ConfigError, "root"),
+    ("root=gs", root_is("gs://bucket/x"), ConfigError, "root"),
+    ("root=empty", root_is(""), ConfigError, "root"),
+    ("root=nul", root_is("/tmp/a\x00b"), ConfigError, "root"),
+]
+
+
+def _a_file(scratch: Path) -> str:
+    path = scratch / "a-regular-file"
+    path.write_text("x")
+    return str(path)
+
+
+def test_the_table_has_at_least_100_classes() -> None:
+    ids = [c[0] for c in CASES]
+    assert len(set(ids)) == len(ids) >= 100
+
+
+@pytest.mark.parametrize(("name", "action", "error", "field"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_typed_named_masked_and_writes_nothing(
+    env: Env, name: str, action: Callable[[Env], Any], error: type[ExporterError], field: str
+) -> None:
+    before = listing(env.root, env.endpoint)
+    with pytest.raises(ExporterError) as info:
+        action(env)
+    exc = info.value
+    assert type(exc) is error, f"{name}: {type(exc).__name__}: {exc}"
+    assert exc.field == field, f"{name}: field {exc.field!r}"  # type: ignore[attr-defined]
+    message = str(exc)
+    assert field in message
+    for secret in SECRETS:
+        assert secret not in message, f"{name} leaked {secret!r}: {message}"
+        assert secret not in repr(exc.args)
+    assert listing(env.root, env.endpoint) == before, name
+
+
+def test_the_suite_sees_a_write(env: Env) -> None:
+    """The listing check can fail: a valid acceptance of a new run changes it."""
+    before = listing(env.root, env.endpoint)
+    export_run_context(env.root, ctx(run_id=f"ok-{uuid.uuid4().hex[:6]}"), s3_client=env.client)
+    assert listing(env.root, env.endpoint) != before
+
+
+def test_reproductions_of_defect_1_on_both_roots(env: Env) -> None:
+    """A plan that fails late no longer burns the run id: the corrected plan is accepted."""
+    run_id = f"late-{uuid.uuid4().hex[:6]}"
+    for bad in ({"point_count": 2**64}, {"points_per_shard": 2**63}):
+        with pytest.raises(InvalidFieldError):
+            export_run_context(env.root, ctx(run_id=run_id, **bad), s3_client=env.client)
+    result = export_run_context(env.root, ctx(run_id=run_id), s3_client=env.client)
+    assert result.action == "written"
+
+
+def test_harmless_names_pass(env: Env) -> None:
+    """Defect 10: names whose meaning is not a credential are stored as given."""
+    names = ["token_count", "secret_fraction", "password_len", "max_token_length", "n_passes"]
+    params = {n: 1 for n in names}
+    with ShardWriter(env.root, env.ref, 1, s3_client=env.client) as w:
+        w.add_point(5, params, started_at=T0, finished_at=T1, metrics={n: 1.0 for n in names})
+        w.add_point(np.int64(6), {"a": 1}, started_at=T0, finished_at=T1)
+    shard = ShardWriter(env.root, env.ref, np.int64(1), s3_client=env.client)
+    assert shard.shard_id == 1 and type(shard.shard_id) is int
