@@ -42,9 +42,9 @@ def test_every_command_has_help(
 def test_python_dash_m_and_sweep_with_progress(tmp_path: Path) -> None:
     done = run("sweep", "--root", str(tmp_path / "wh"), "--runs", "1", "--workers", "1")
     assert done.returncode == 0, done.stderr
-    assert "sir-baseline-" in done.stdout and "21/21 points in 6/6 shards" in done.stdout
-    assert "6/6 shards, 21/21 points" in done.stderr  # progress goes to stderr
-    assert len(list((tmp_path / "wh" / "outcomes").rglob("*.parquet"))) == 6
+    assert "sir-baseline-" in done.stdout and "144/144 points in 36/36 shards" in done.stdout
+    assert "36/36 shards, 144/144 points" in done.stderr  # progress goes to stderr
+    assert len(list((tmp_path / "wh" / "outcomes").rglob("*.parquet"))) == 36
 
 
 def test_skip_shard_leaves_a_partial_run(tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_skip_shard_leaves_a_partial_run(tmp_path: Path) -> None:
         "sir-baseline:2",
     )
     assert done.returncode == 0, done.stderr
-    assert "17/21 points in 5/6 shards" in done.stdout
+    assert "140/144 points in 35/36 shards" in done.stdout
     assert not list(tmp_path.rglob("shard-00002.parquet"))
 
 

@@ -94,7 +94,7 @@ def test_outcome_and_metrics_match_the_simulation(built: Built) -> None:
         assert status == "succeeded" and error is None
         assert peak == pytest.approx(metrics["peak_infected"], rel=1e-12)
         assert attack == pytest.approx(metrics["attack_rate"], rel=1e-12)
-    assert failed == 3  # the baseline's unstable steps
+    assert failed == 12  # the baseline's unstable steps: its beta = 2.5 column
 
 
 def test_dim_runs_completeness_and_status(built: Built) -> None:
@@ -117,7 +117,7 @@ def test_dim_runs_completeness_and_status(built: Built) -> None:
         assert status == ("partial" if run.skipped_shards else "complete"), run_id
     assert got["sir-fine-step-20261121"][0] == "partial"
     assert got["sir-baseline-20261120"][0] == "complete"
-    assert got["sir-baseline-20261120"][6] == 3
+    assert got["sir-baseline-20261120"][6] == 12
     assert set(contract.RUN_STATUSES) >= {r[1] for r in rows}
 
 
@@ -217,7 +217,7 @@ def test_ara_summary_prints_one_line_per_run(
     by_run = {line.split()[0]: line.split() for line in lines[1:]}
     assert set(by_run) == set(runs)
     assert by_run["sir-fine-step-20261121"][1:3] == ["partial", "1/2"]
-    assert by_run["sir-baseline-20261120"][1:5] == ["complete", "6/6", "21/21", "3"]
+    assert by_run["sir-baseline-20261120"][1:5] == ["complete", "36/36", "144/144", "12"]
 
 
 def test_ara_summary_without_a_build_is_one_line(
