@@ -204,12 +204,16 @@ def surface_png(
         elif not p.succeeded:
             failed[r, c] = True
     grid = np.ma.masked_where(counts == 0, sums / np.maximum(counts, 1))
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * len(xs) + 2.5), max(4.5, 0.45 * len(ys) + 2)))
+    width = min(14.0, max(6.0, 0.62 * len(xs) + 2.5))
+    fig, ax = plt.subplots(figsize=(width, min(10.0, max(4.5, 0.45 * len(ys) + 2))))
     cmap = plt.get_cmap("viridis").with_extremes(bad="#dddddd")
     image = ax.imshow(grid, origin="lower", cmap=cmap, aspect="auto")
     fig.colorbar(image, ax=ax, label=metric + (" (mean per cell)" if stacked else ""))
-    ax.set_xticks(range(len(xs)), [_label(v) for v in xs], rotation=45, ha="right")
-    ax.set_yticks(range(len(ys)), [_label(v) for v in ys])
+    xstep, ystep = max(1, math.ceil(len(xs) / 20)), max(1, math.ceil(len(ys) / 20))
+    ax.set_xticks(
+        range(0, len(xs), xstep), [_label(v) for v in xs[::xstep]], rotation=45, ha="right"
+    )
+    ax.set_yticks(range(0, len(ys), ystep), [_label(v) for v in ys[::ystep]])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     fail_r, fail_c = np.nonzero(failed)
@@ -409,9 +413,11 @@ def render_html(reports: Sequence[RunReport], metric: str, maximize: bool, sourc
                 f"{cells}</table>"
             )
         if report.errors:
-            rows = "".join(
-                f"<tr><td>{n}</td><td>{esc(e)}</td></tr>" for e, n in sorted(report.errors.items())
-            )
+            ranked = sorted(report.errors.items(), key=lambda item: (-item[1], item[0]))
+            rows = "".join(f"<tr><td>{n}</td><td>{esc(e)}</td></tr>" for e, n in ranked[:5])
+            if len(ranked) > 5:
+                more = sum(n for _, n in ranked[5:])
+                rows += f"<tr><td>{more}</td><td>… {len(ranked) - 5} other messages</td></tr>"
             out.append(f"<table><tr><th>failed</th><th>error</th></tr>{rows}</table>")
         for name, png in report.images.items():
             data = base64.b64encode(png).decode("ascii")
