@@ -480,11 +480,11 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = sub.add_parser(
         "report",
         help="draw every run's response surface into a static HTML page (local DuckDB target)",
-        description="Read dim_runs and fct_point_outcomes from the DuckDB file that `dbt build "
-        "--target local` wrote and draw, per run, a heatmap of one metric over the two swept "
-        "parameters that form the densest grid (failed points marked), the metric against "
-        "each swept parameter, and the best point. Writes one PNG per image and index.html "
-        "(the same images embedded) into --out, and prints the page's path.",
+        description="Read dim_runs and fct_point_outcomes from the DuckDB file that\n"
+        "`dbt build --target local` wrote and draw, per run: a heatmap of one metric over\n"
+        "the run's two grid parameters (failed points marked), the metric against each\n"
+        "swept parameter, and the best point. Writes one PNG per image and index.html\n"
+        "(the same images embedded) into --out and prints the page's path (docs/report.md).",
         epilog="examples:\n  ara report\n  ara report --metric attack_rate --minimize\n"
         "  ara report --metric peak_day --axes beta,gamma --out /tmp/report",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -508,6 +508,6 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         type=_axes,
         default=None,
         metavar="X,Y",
-        help="the surface's two parameters (default: the two that form the densest grid)",
+        help="the surface's two parameters (default: the two grid axes with the most values)",
     )
     p.set_defaults(handler=_cmd_report)
