@@ -22,12 +22,14 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create .venv and install the package with its dev tools
 
-demo: $(STAMP) ## run the reference sweep into ./warehouse, build the marts, print a summary
+demo: $(STAMP) ## reference sweep into ./warehouse, build the marts, print a summary, draw the report
 	$(BIN)/ara sweep --root ./warehouse
 	test -f profiles.yml || cp profiles.example.yml profiles.yml
 	ARA_DUCKDB_PATH=./warehouse/analytics.duckdb $(BIN)/dbt build --target local \
 		--vars '{warehouse_root: ./warehouse}'
 	$(BIN)/ara summary --duckdb ./warehouse/analytics.duckdb
+	@echo "report (open it in a browser; docs/report.md):"
+	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report
 
 test: $(STAMP) ## run the whole test suite (timestamp tests once more under a non-UTC zone)
 	$(BIN)/pytest -q

@@ -35,6 +35,7 @@ from .athena._cli import add_athena_commands
 from .errors import ExporterError, InvalidFieldError, ManifestError, ValidationError
 from .reference._sweep import plan_points, reference_configs, run_sweep, stderr_progress
 from .reports import add_summary_command
+from .reports._report import add_report_command
 
 __all__ = ["main"]
 
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     add_athena_commands(sub)
     add_summary_command(sub)
+    add_report_command(sub)
     return parser
 
 

@@ -126,6 +126,7 @@ class Dbt:
             if r["unique_id"].startswith("unit_test")
             else r["unique_id"].split(".")[2]: r["status"]
             for r in data["results"]
+            if not r["unique_id"].startswith("exposure.")  # exposures are always "no-op"
         }
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:

@@ -62,13 +62,13 @@ def test_python_dash_m_and_sweep_with_progress(tmp_path: Path) -> None:
         "4",
     )
     assert done.returncode == 0, done.stderr
-    assert "ara: warning: points_per_shard=4 splits 21 points into 6 shards" in done.stderr
-    assert "sir-baseline-" in done.stdout and "21/21 points in 6/6 shards" in done.stdout
+    assert "ara: warning: points_per_shard=4 splits 144 points into 36 shards" in done.stderr
+    assert "sir-baseline-" in done.stdout and "144/144 points in 36/36 shards" in done.stdout
     assert "config fingerprint " in done.stdout
     assert done.stderr.splitlines()[0] == f"reference sweep: 1 run into {tmp_path / 'wh'}"
-    assert "6/6 shards, 21/21 points" in done.stderr  # progress goes to stderr
+    assert "36/36 shards, 144/144 points" in done.stderr  # progress goes to stderr
     assert "\r" not in done.stderr and "feature gate" not in done.stderr  # not a terminal
-    assert len(list((tmp_path / "wh" / "outcomes").rglob("*.parquet"))) == 6
+    assert len(list((tmp_path / "wh" / "outcomes").rglob("*.parquet"))) == 36
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
@@ -86,8 +86,8 @@ def test_progress_lines_are_the_same_in_either_worker_mode(tmp_path: Path, worke
     )
     assert done.returncode == 0, done.stderr
     progress = [line.strip() for line in done.stderr.splitlines()[1:] if "warning:" not in line]
-    assert len(progress) == 6
-    assert progress[-1].endswith(": 6/6 shards, 21/21 points")
+    assert len(progress) == 36
+    assert progress[-1].endswith(": 36/36 shards, 144/144 points")
     assert all(" shards, " in line and line.endswith(" points") for line in progress)
 
 
@@ -128,9 +128,9 @@ def test_sweep_on_a_pseudo_terminal_draws_a_bar(tmp_path: Path) -> None:
                 chunks.append(chunk)
     seen = b"".join(chunks).decode()
     assert proc.returncode == 0
-    assert seen.count("\r\x1b[K") >= 6  # one redraw per shard (a pty may add \r to \n)
-    assert "[########################] 6/6 shards, 21/21 points" in seen
-    assert "21/21 points in 6/6 shards" in out
+    assert seen.count("\r\x1b[K") >= 36  # one redraw per shard (a pty may add \r to \n)
+    assert "[########################] 36/36 shards, 144/144 points" in seen
+    assert "144/144 points in 36/36 shards" in out
 
 
 @pytest.mark.parametrize(
@@ -181,7 +181,7 @@ def test_skip_shard_leaves_a_partial_run(tmp_path: Path) -> None:
         "sir-baseline:2",
     )
     assert done.returncode == 0, done.stderr
-    assert "17/21 points in 5/6 shards" in done.stdout
+    assert "140/144 points in 35/36 shards" in done.stdout
     assert not list(tmp_path.rglob("shard-00002.parquet"))
 
 

@@ -31,6 +31,7 @@ MODELS = {
     "int_outcome_metrics_unpivoted",
     "fct_point_outcomes",
     "dim_runs",
+    "fct_point_params",
     "fct_run_metric_summary",
 }
 DUCKDB_ONLY = re.compile(

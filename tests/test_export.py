@@ -30,10 +30,15 @@ from exporter import (
 from exporter._contract import RUN_CONTEXT_OBJECT, shard_object_name
 from exporter._storage import Storage
 from exporter.errors import InvalidFieldError, RunConflictError, StorageError
-from exporter.reference import plan_points, reference_configs, resolve_params, run_shard, run_sweep
+from exporter.reference import plan_points, resolve_params, run_shard, run_sweep
 
 ACCEPTED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-NAME, CONFIG = reference_configs()[0]
+# A small grid of its own (the reference baseline is a 144-point grid for `ara report`): 21 points,
+# 6 shards of 4, 3 of them unstable (beta 2.5 with dt 0.25).
+NAME, CONFIG = (
+    "sir-baseline",
+    {"grid": {"beta": [0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.5], "gamma": [0.05, 0.1, 0.2]}},
+)
 PPS = 4
 
 
