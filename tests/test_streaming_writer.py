@@ -397,5 +397,5 @@ def test_a_plan_of_tiny_shards_is_warned_about(tmp_path: Path) -> None:
         export_run_context(tmp_path, context("big-shards", 1_000, 100_000))
         result = run_sweep(str(tmp_path), "defaults", reference_configs()[0][1], workers=0)
     assert result.context.points_per_shard == 10_000 and result.context.shard_count == 1
-    with pytest.warns(SmallShardWarning, match="into 6 shards"):
+    with pytest.warns(SmallShardWarning, match="into 36 shards"):
         run_sweep(str(tmp_path), "small", reference_configs()[0][1], workers=0, points_per_shard=4)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .._console import HelpFormatter, epilog
 from ..errors import ConfigError, InvalidFieldError
 
 __all__ = [
@@ -485,9 +486,12 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "the run's two grid parameters (failed points marked), the metric against each\n"
         "swept parameter, and the best point. Writes one PNG per image and index.html\n"
         "(the same images embedded) into --out and prints the page's path (docs/report.md).",
-        epilog="examples:\n  ara report\n  ara report --metric attack_rate --minimize\n"
-        "  ara report --metric peak_day --axes beta,gamma --out /tmp/report",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=epilog(
+            ".venv/bin/ara report",
+            ".venv/bin/ara report --metric attack_rate --minimize",
+            ".venv/bin/ara report --metric peak_day --axes beta,gamma --out /tmp/report",
+        ),
+        formatter_class=HelpFormatter,
     )
     p.add_argument(
         "--duckdb",
