@@ -39,6 +39,8 @@ ON = ExportSettings()
 NO_CONTEXT = ExportSettings(run_context=False)
 NO_PARAMS = ExportSettings(effective_params=False)
 NOW = datetime.now(UTC).replace(microsecond=0)
+#: the incremental builds test the run window only, as an operator's plain `dbt build` does
+WINDOWED = {"test_whole_store": False}
 
 
 def _accept(root: Path, run_id: str, accepted_at: datetime, settings: ExportSettings) -> RunRef:
@@ -139,7 +141,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     root = base / "raw"
     old = _run(root, "old-run", NOW - timedelta(days=40))
     recent = _run(root, "recent-run", NOW - timedelta(hours=1), skip={2}, failed=frozenset({1, 5}))
-    inc = Dbt(base / "inc", str(root))
+    inc = Dbt(base / "inc", str(root), vars=WINDOWED)
     full = Dbt(base / "full", str(root))
     _build(inc)
     yield Store(root, inc, full, old, recent)
@@ -208,11 +210,11 @@ def test_a_late_retry_outside_the_lookback_needs_reprocess_run_ids(new_work: Sto
     before = _rows(store.inc, "fct_point_outcomes")
     _build(store.inc)  # plain build: the old run_date is outside the window
     assert _rows(store.inc, "fct_point_outcomes") == before
-    store.inc.vars = {"reprocess_run_ids": ["old-run"]}
+    store.inc.vars = {**WINDOWED, "reprocess_run_ids": ["old-run"]}
     try:
         _build(store.inc)
     finally:
-        store.inc.vars = {}
+        store.inc.vars = WINDOWED
     _build(store.full, "--full-refresh")
     assert _rows(store.full, "fct_point_outcomes") != before  # the plain build was stale
     _assert_equal_marts(store.inc, store.full)
