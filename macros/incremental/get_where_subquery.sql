@@ -1,6 +1,6 @@
 {#- Overrides dbt's get_where_subquery (the documented hook behind the `where` test config): a
     data test of a build without --full-refresh reads only the run window of the model it tests
-    (macros/incremental/run_window.sql), so an incremental build's tests cost what its new data
+    (macros/incremental/run_window_filter.sql), so an incremental build's tests cost what its new data
     costs. A `where` config still applies on top. `--full-refresh`, or var
     `test_whole_store: true`, tests everything.
 

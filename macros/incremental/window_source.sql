@@ -1,5 +1,5 @@
 {#- DuckDB: the source relation of `table_name` restricted to the run window, for the
-    incremental branch of a staging model (macros/incremental/run_window.sql).
+    incremental branch of a staging model (macros/incremental/run_window_filter.sql).
 
     The source's read_parquet() reads one glob over every object of the dataset; with
     union_by_name that opens every file's footer, so its cost grows with the store. Here the
