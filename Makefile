@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo test faults lint bench clean
+.PHONY: help install demo test faults lint bench bench-dbt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,6 +48,10 @@ lint: $(STAMP) ## ruff, mypy and sqlfluff
 
 bench: $(STAMP) ## exporter throughput and memory against raw pyarrow (docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_shard_write.py --repeat 5
+	$(MAKE) --no-print-directory bench-dbt
+
+bench-dbt: $(STAMP) ## dbt: incremental build at 10 vs 300 runs, one-run query, 1M points end to end
+	$(BIN)/python benchmarks/bench_dbt.py --repeat 3
 
 clean: ## remove the venv and dbt's output (exported data in ./warehouse is kept)
 	rm -rf $(VENV) target logs dbt_packages

@@ -18,7 +18,10 @@
 {#- source() is called unconditionally so dbt records the dependency when it parses. -#}
 {% macro duckdb__sweep_source(table_name) -%}
     {%- set relation = source('sweep', table_name) -%}
-    {%- if execute and not athena_run_analytics.external_source_has_files(relation) -%}
+    {%- if execute and is_incremental() -%}
+        {#- an incremental build of a staging table: only the run window's files -#}
+        {{ athena_run_analytics.window_source(relation, table_name) }}
+    {%- elif execute and not athena_run_analytics.external_source_has_files(relation) -%}
         {%- set glob = modules.re.search("read_parquet\\(\\s*'((?:[^']|'')*)'", relation.external or '') -%}
         {%- do exceptions.warn("Warning: source sweep." ~ table_name ~ " has no files: nothing matches "
             ~ (glob.group(1) if glob else relation.external) ~ " (the warehouse root; a typo, "

@@ -108,7 +108,11 @@ class Dbt:
             "--log-path",
             str(self.workdir / "logs"),
             "--vars",
-            json.dumps({"warehouse_root": self.warehouse_root, **self.vars}),
+            # the scenarios are fixed-date stores: their data tests check the whole store
+            # (not only the incremental run window, which follows today's date)
+            json.dumps(
+                {"warehouse_root": self.warehouse_root, "test_whole_store": True, **self.vars}
+            ),
         ]
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
         if check and proc.returncode != 0:

@@ -10,7 +10,7 @@ select
     child.{{ column_name }} as child_value,
     parent.{{ field }} as parent_value
 from {{ model }} as child
-inner join {{ to }} as parent
+inner join {{ athena_run_analytics.run_window_relation(to) }} as parent
     on
         {% for key in keys -%}
         parent.{{ key }} = child.{{ key }}

@@ -16,7 +16,7 @@ where
     {%- endfor %}
     and not exists (
         select 1
-        from {{ to }} as parent
+        from {{ athena_run_analytics.run_window_relation(to) }} as parent
         where
             {% for key in keys -%}
             parent.{{ key }} = child.{{ key }}
@@ -26,7 +26,7 @@ where
     {%- if only_where_parent_has %}
     and exists (
         select 1
-        from {{ to }} as scope
+        from {{ athena_run_analytics.run_window_relation(to) }} as scope
         where
             {% for key in only_where_parent_has -%}
             scope.{{ key }} = child.{{ key }}

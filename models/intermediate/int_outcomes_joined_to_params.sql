@@ -42,6 +42,10 @@ joined as (
             outcomes.run_id = params.run_id
             and outcomes.shard_id = params.shard_id
             and outcomes.point_index = params.point_index
+            -- implied by run_id (a run's objects share its run_date); stated so that a
+            -- run_date filter on the outcomes (an incremental build's window) also prunes
+            -- the params partitions (Athena) and row groups (DuckDB)
+            and outcomes.run_date = params.run_date
 
 )
 

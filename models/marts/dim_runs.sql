@@ -1,16 +1,25 @@
 {#- One row per run: its context and its derived completeness and status. A run is any run_id
-    with a run context or with outcomes (outcomes without a context still show up). -#}
+    with a run context or with outcomes (outcomes without a context still show up).
+    Athena: Hive partitions by run_date (the last column). -#}
+{{ config(partitioned_by=['run_date']) }}
+
 with
 
 contexts as (
 
     select * from {{ ref('stg_sweep__run_contexts') }}
+    {%- if is_incremental() %}
+    where {{ run_window_filter('run_date') }}
+    {%- endif %}
 
 ),
 
 outcomes as (
 
     select * from {{ ref('stg_sweep__outcomes') }}
+    {%- if is_incremental() %}
+    where {{ run_window_filter('run_date') }}
+    {%- endif %}
 
 ),
 
@@ -41,7 +50,11 @@ mixed_writes as (
         count(distinct shard_id) as mixed_write_shard_count
 
     from {{ ref('int_outcomes_joined_to_params') }}
-    where not write_id_matches
+    where
+        not write_id_matches
+        {%- if is_incremental() %}
+        and {{ run_window_filter('run_date') }}
+        {%- endif %}
     group by run_id
 
 ),
@@ -90,7 +103,24 @@ counted as (
 final as (
 
     select
-        *,
+        run_id,
+        has_run_context,
+        request_source,
+        request_id,
+        requester,
+        code_version,
+        config_fingerprint,
+        accepted_at,
+        points_per_shard,
+        planned_shard_count,
+        planned_point_count,
+        observed_shard_count,
+        observed_point_count,
+        succeeded_point_count,
+        failed_point_count,
+        mixed_write_shard_count,
+        first_started_at,
+        last_finished_at,
         planned_shard_count - observed_shard_count as missing_shard_count,
         planned_point_count - observed_point_count as missing_point_count,
         -- see the run_status docs block (models/docs.md); a null plan (no run context)
@@ -111,7 +141,10 @@ final as (
                 and observed_point_count = planned_point_count
                 then 'complete'
             else 'partial'
-        end as run_status
+        end as run_status,
+
+        -- partition (last: Athena Hive tables need it)
+        run_date
 
     from counted
 

@@ -10,29 +10,36 @@
         "point_param_columns: '" ~ name ~ "' would shadow the column param_" ~ name
         ~ "; read it with param_value('" ~ name ~ "') instead") }}
 {%- endfor -%}
+{#- Athena: Hive partitions run_date / run_id (the last columns of the select), so a one-run
+    query scans one run's objects; the incremental strategy overwrites the window's partitions. -#}
+{{ config(partitioned_by=['run_date', 'run_id']) }}
 
 with
 
 points as (
 
     select * from {{ ref('int_outcomes_joined_to_params') }}
+    {%- if is_incremental() %}
+    where {{ run_window_filter('run_date') }}
+    {%- endif %}
 
 ),
 
 runs as (
 
     select * from {{ ref('stg_sweep__run_contexts') }}
+    {%- if is_incremental() %}
+    where {{ run_window_filter('run_date') }}
+    {%- endif %}
 
 ),
 
 final as (
 
     select
-        -- keys
-        points.run_id,
+        -- keys (run_id and run_date, the partition columns, come last)
         points.shard_id,
         points.point_index,
-        points.run_date,
 
         -- outcome
         points.outcome_status,
@@ -62,7 +69,11 @@ final as (
         runs.requester,
         runs.code_version,
         runs.config_fingerprint,
-        runs.accepted_at as run_accepted_at
+        runs.accepted_at as run_accepted_at,
+
+        -- partition (last, in partitioned_by order: Athena Hive tables need it)
+        points.run_date,
+        points.run_id
 
     from points
     left join runs

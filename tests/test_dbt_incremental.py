@@ -1,0 +1,224 @@
+"""Incremental builds on the local target (real dbt-duckdb) end equal to a full refresh.
+
+One warehouse, two DuckDB files: ``inc`` is only ever built incrementally (plain ``dbt build``),
+``full`` is rebuilt with ``--full-refresh`` after each change to the raw objects; their marts
+must hold the same rows. The raw objects are written with the exporter's own API
+(``export_run_context`` and ``ShardWriter``), so every object is valid contract data.
+
+1. An old run (run_date 40 days ago, outside the default lookback of 3 days) and a recent,
+   partial run; first build.
+2. New work: a new run, a run under each feature gate, the partial run's late shard, a retried
+   shard with new content and a failed point retried as succeeded; incremental build.
+3. A late retry of the old run (outside the lookback): a plain build leaves it stale, the
+   documented way (var ``reprocess_run_ids``) brings it in.
+
+Six ``dbt build`` invocations in all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _dbt_scenario import Dbt
+
+from exporter import ExportSettings, RunContext, RunRef, ShardWriter, export_run_context
+
+pytestmark = pytest.mark.dbt
+
+MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary")
+STAGING = ("stg_sweep__outcomes", "stg_sweep__effective_params", "stg_sweep__run_contexts")
+POINTS_PER_SHARD = 4
+SHARDS = 3
+ON = ExportSettings()
+NO_CONTEXT = ExportSettings(run_context=False)
+NO_PARAMS = ExportSettings(effective_params=False)
+NOW = datetime.now(UTC).replace(microsecond=0)
+#: the incremental builds test the run window only, as an operator's plain `dbt build` does
+WINDOWED = {"test_whole_store": False}
+
+
+def _accept(root: Path, run_id: str, accepted_at: datetime, settings: ExportSettings) -> RunRef:
+    context = RunContext(
+        run_id=run_id,
+        accepted_at=accepted_at,
+        request_source="test",
+        code_version="incremental-test",
+        points_per_shard=POINTS_PER_SHARD,
+        point_count=POINTS_PER_SHARD * SHARDS,
+        sweep_config={"grid": {"beta": [0.1, 0.2, 0.3]}, "name": run_id},
+    )
+    return export_run_context(str(root), context, settings=settings).run
+
+
+def _shard(
+    root: Path,
+    run: RunRef,
+    shard_id: int,
+    *,
+    attempt: int = 1,
+    scale: float = 1.0,
+    failed: frozenset[int] = frozenset(),
+    settings: ExportSettings = ON,
+) -> None:
+    with ShardWriter(str(root), run, shard_id, attempt=attempt, settings=settings) as writer:
+        for index in run.shard_points(shard_id):
+            started = NOW - timedelta(minutes=10, seconds=index)
+            params = {"beta": 0.1 * (index + 1), "population": 1000 + index, "model": "sir"}
+            if index in failed:
+                writer.add_point(
+                    index, params, started_at=started, finished_at=NOW, error="diverged"
+                )
+            else:
+                metrics = {"peak_infected": scale * (index + 1), "attack_rate": scale / (index + 2)}
+                writer.add_point(
+                    index, params, started_at=started, finished_at=NOW, metrics=metrics
+                )
+
+
+def _run(
+    root: Path,
+    run_id: str,
+    accepted_at: datetime,
+    *,
+    skip: set[int] | None = None,
+    settings: ExportSettings = ON,
+    failed: frozenset[int] = frozenset(),
+) -> RunRef:
+    run = _accept(root, run_id, accepted_at, settings)
+    for shard in range(SHARDS):
+        if shard not in (skip or set()):
+            _shard(root, run, shard, settings=settings, failed=failed)
+    return run
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return json.dumps({k: _normal(v) for k, v in value.items()}, sort_keys=True)
+    return value
+
+
+def _rows(dbt: Dbt, model: str) -> list[tuple[Any, ...]]:
+    return sorted(
+        (tuple(_normal(v) for v in row) for row in dbt.query(f"select * from {model}")),
+        key=repr,
+    )
+
+
+def _assert_equal_marts(inc: Dbt, full: Dbt) -> None:
+    for model in (*MARTS, *STAGING):
+        got, want = _rows(inc, model), _rows(full, model)
+        assert len(got) == len(want), model
+        assert got == want, model
+
+
+def _build(dbt: Dbt, *args: str) -> dict[str, str]:
+    dbt.run("build", "--target", "local", *args)
+    results = dbt.results()
+    assert set(results.values()) <= {"success", "pass", "warn"}, results
+    return results
+
+
+@dataclass
+class Store:
+    root: Path
+    inc: Dbt
+    full: Dbt
+    old: RunRef
+    recent: RunRef
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    base = tmp_path_factory.mktemp("dbt_incremental")
+    root = base / "raw"
+    old = _run(root, "old-run", NOW - timedelta(days=40))
+    recent = _run(root, "recent-run", NOW - timedelta(hours=1), skip={2}, failed=frozenset({1, 5}))
+    inc = Dbt(base / "inc", str(root), vars=WINDOWED)
+    full = Dbt(base / "full", str(root))
+    _build(inc)
+    yield Store(root, inc, full, old, recent)
+
+
+@pytest.fixture(scope="module")
+def new_work(store: Store) -> Store:
+    """Step 2: new runs, gated runs, a late shard, a retried shard, a retried failed point."""
+    root = store.root
+    _run(root, "new-run", NOW)
+    _run(root, "gated-no-context", NOW, settings=NO_CONTEXT)
+    _run(root, "gated-no-params", NOW, settings=NO_PARAMS, skip={0})
+    _shard(root, store.recent, 2)  # the late shard of the partial run
+    _shard(root, store.recent, 1, attempt=2, scale=3.0)  # retried: its failed point 5 succeeds
+    _shard(root, store.recent, 0, attempt=2, scale=2.0)  # new content; point 1 succeeds
+    _build(store.inc)
+    _build(store.full, "--full-refresh")
+    return store
+
+
+def test_incremental_build_equals_a_full_refresh(new_work: Store) -> None:
+    _assert_equal_marts(new_work.inc, new_work.full)
+    status = dict(new_work.inc.query("select run_id, run_status from dim_runs"))
+    assert status == {
+        "old-run": "complete",
+        "recent-run": "complete",
+        "new-run": "complete",
+        "gated-no-context": "partial",
+        "gated-no-params": "partial",
+    }
+    # the retried shards replaced their rows, never duplicated them
+    ((rows, points, attempts, failed),) = new_work.inc.query(
+        "select count(*), count(distinct point_index), max(attempt), "
+        "count(*) filter (where outcome_status = 'failed') "
+        "from fct_point_outcomes where run_id = 'recent-run'"
+    )
+    assert (rows, points, attempts, failed) == (12, 12, 2, 0)
+    ((peak,),) = new_work.inc.query(
+        "select metric_peak_infected from fct_point_outcomes "
+        "where run_id = 'recent-run' and point_index = 0"
+    )
+    assert peak == 2.0  # the retried shard's content, not the first attempt's
+
+
+def test_incremental_build_reads_only_the_window(new_work: Store) -> None:
+    """The staging models of the incremental build listed only the recent run_date folder's
+    files; the data tests read the window only; a full refresh tests everything."""
+    compiled = new_work.inc.target_path / "compiled" / "athena_run_analytics" / "models"
+    staging = (compiled / "staging" / "sweep" / "stg_sweep__outcomes.sql").read_text()
+    assert "run_id=new-run/" in staging and "run_id=recent-run/" in staging
+    assert "run_id=old-run" not in staging
+    assert "/*/*/*.parquet" not in staging
+    tests = compiled / "staging" / "sweep" / "_sweep__models.yml"
+    since = (NOW.date() - timedelta(days=3)).isoformat()
+    for name in ("outcomes_point_is_unique", "outcomes_point_has_params"):
+        assert f"run_date >= date '{since}'" in (tests / f"{name}.sql").read_text(), name
+    full = new_work.full.target_path / "compiled" / "athena_run_analytics" / "models"
+    whole = full / "staging" / "sweep" / "_sweep__models.yml" / "outcomes_point_is_unique.sql"
+    assert "run_date >=" not in whole.read_text()
+    assert "/*/*/*.parquet" in (full / "staging" / "sweep" / "stg_sweep__outcomes.sql").read_text()
+
+
+def test_a_late_retry_outside_the_lookback_needs_reprocess_run_ids(new_work: Store) -> None:
+    store = new_work
+    _shard(store.root, store.old, 1, attempt=2, scale=5.0, failed=frozenset({4}))
+    before = _rows(store.inc, "fct_point_outcomes")
+    _build(store.inc)  # plain build: the old run_date is outside the window
+    assert _rows(store.inc, "fct_point_outcomes") == before
+    store.inc.vars = {**WINDOWED, "reprocess_run_ids": ["old-run"]}
+    try:
+        _build(store.inc)
+    finally:
+        store.inc.vars = WINDOWED
+    _build(store.full, "--full-refresh")
+    assert _rows(store.full, "fct_point_outcomes") != before  # the plain build was stale
+    _assert_equal_marts(store.inc, store.full)
+    ((status, failed),) = store.inc.query(
+        "select run_status, failed_point_count from dim_runs where run_id = 'old-run'"
+    )
+    assert (status, failed) == ("complete", 1)
