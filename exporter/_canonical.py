@@ -28,6 +28,7 @@ from typing import Any
 from .errors import CanonicalJsonError, InvalidFieldError, SensitiveFieldError
 
 __all__ = [
+    "COMPOUND_ENDINGS",
     "CREDENTIAL_PAIRS",
     "CREDENTIAL_WORDS",
     "ENV_ALLOWED_NAMES",
@@ -94,6 +95,21 @@ CREDENTIAL_PAIRS: frozenset[tuple[str, str]] = frozenset(
         ("client", "secret"),
         ("auth", "token"),
     }
+)
+#: Credential words that also count at the *end* of a one-word compound, the way shouted and
+#: all-lowercase names are written (``PGPASSWORD``, ``dbpassword``, ``CLIENTSECRET``,
+#: ``githubtoken``): there are no camelCase humps to split at.
+COMPOUND_ENDINGS: tuple[str, ...] = (
+    "password",
+    "passwords",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
 )
 #: Last words that only carry what the word before them names (``password_hash``,
 #: ``token_value``, ``api_key_b64``): the name is judged by the word before.
@@ -230,7 +246,7 @@ def _sensitive_key(key: str) -> bool:
         words.pop()
     if not words:
         return False
-    if words[-1] in CREDENTIAL_WORDS:
+    if words[-1] in CREDENTIAL_WORDS or words[-1].endswith(COMPOUND_ENDINGS):
         return True
     return len(words) > 1 and (words[-2], words[-1]) in CREDENTIAL_PAIRS
 
@@ -308,22 +324,62 @@ def sha256_hex(text: str, *, field: str = "value") -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-_KEY_NAME = (
-    r"[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|"
-    r"private[_-]?key|authorization|credentials?|cookie|session[_-]?id)"
+_KEY_NAME = re.compile(
+    r"(?i)[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|"
+    r"access[_-]?key|private[_-]?key|authorization|credentials?|cookie|session[_-]?id)"
     r"(?:[_.-]?(?:value|str|string|b64|base64|hex|hash|header|env))?"
 )
+#: A quoted value runs to its closing quote (spaces included: a passphrase); an unquoted one to
+#: the next space or delimiter, and may start with an auth scheme (``Bearer xyz``).
+_VALUE = (
+    r""""[^"]*"?|'[^']*'?"""
+    r"""|(?i:(?:bearer|basic|token|digest)\s+)?[^\s"',;&}\]]+"""
+)
+#: The head of a ``name=value``, ``name: value``, ``"name": "value"`` pair, or of a
+#: command-line flag (``--password hunter2``, ``--api-key=…``); whether the name means a
+#: credential is decided by :func:`_secret_name`, not by this pattern.
+_PAIR_HEAD = re.compile(
+    r"""(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z][A-Za-z0-9_.-]*)["']?\s*[=:]\s*"""
+    r"""|(?<![A-Za-z0-9_-])--?(?P<flag>[A-Za-z][A-Za-z0-9_.-]*)(?:\s*=\s*|\s+)"""
+)
+_PAIR_VALUE = re.compile(_VALUE)
 _SECRET_IN_TEXT = re.compile(
-    # a name=value / "name": "value" pair whose name means a credential; the value may be
-    # quoted and may carry an auth scheme ("Authorization: Bearer xyz")
-    rf"""(?i:(?<![A-Za-z0-9]){_KEY_NAME}["']?\s*[=:]\s*["']?"""
-    r"""(?:(?:bearer|basic|token|digest)\s+)?[^\s"',;&}\]]+["']?)"""
-    r"|(?i:\b(?:bearer|digest)\s+[A-Za-z0-9._~+/=-]{3,})"
+    r"(?i:\b(?:bearer|digest)\s+[A-Za-z0-9._~+/=-]{3,})"
     r"|(?i:\bbasic)\s+(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{6,}={0,2}"
     r"|(?<![A-Z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA)[A-Z0-9]{16}(?![A-Z0-9])"
     r"|\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
 )
+#: In free text any userinfo of a url goes, a password or not (``https://TOKEN@host``).
+_ANY_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
+
+def _secret_name(name: str) -> bool:
+    return _KEY_NAME.fullmatch(name) is not None or _sensitive_key(name)
+
+
+def _redact_pairs(text: str) -> str:
+    """Every pair or flag whose name means a credential, value included, as ``[REDACTED]``.
+
+    Only a credential's pair consumes its value: after an ordinary name the scan goes on right
+    behind the separator, so ``note: password=…`` still finds the inner pair.
+    """
+    out: list[str] = []
+    pos = 0
+    for head in _PAIR_HEAD.finditer(text):
+        if head.start() < pos:
+            continue  # inside a value already redacted
+        name = head["name"] or head["flag"]
+        if not _secret_name(name):
+            continue
+        value = _PAIR_VALUE.match(text, head.end())
+        if value is None:
+            continue
+        out.append(text[pos : head.start()])
+        out.append("[REDACTED]")
+        pos = value.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def redact(text: str) -> str:
@@ -332,11 +388,14 @@ def redact(text: str) -> str:
     Used for free text the exporter cannot refuse (a failed point's error message comes from an
     exception, and failing the whole shard over it would lose the outcome), and for every value
     an error message shows. Replaced: ``name=value`` / ``name: value`` / ``"name": "value"``
-    pairs whose name means a credential (``aws_secret_access_key=…``, ``"password": "…"``,
-    ``Authorization: Bearer …``), ``Bearer``/``Basic`` credentials (any case), AWS access key
-    ids, JWTs, PEM private keys, and the userinfo of URLs (``postgresql://[REDACTED]@db``).
+    pairs and ``--name value`` flags whose name means a credential (the name rule of
+    :func:`sensitive_name`, or any name ending in a credential word: ``PGPASSWORD=…``,
+    ``aws_secret_access_key=…``, ``"password": "two words"``, ``Authorization: Bearer …``),
+    ``Bearer``/``Basic`` credentials (any case), AWS access key ids, JWTs, PEM private keys, and
+    the userinfo of URLs (``postgresql://[REDACTED]@db``).
     """
-    text = _URL_USERINFO.sub(r"\1[REDACTED]@", text)
+    text = _ANY_USERINFO.sub(r"\1[REDACTED]@", text)
+    text = _redact_pairs(text)
     return _SECRET_IN_TEXT.sub("[REDACTED]", text)
 
 

@@ -92,8 +92,8 @@ class ColumnSpool:
                     index = group.column("point_index")
                     keep = pc.and_(pc.greater_equal(index, start), pc.less(index, stop))
                     parts.append(group.filter(keep))
-                if parts:
-                    window = pa.concat_tables(parts).sort_by("point_index")
+                window = pa.concat_tables(parts).sort_by("point_index") if parts else None
+                if window is not None and window.num_rows:  # a gap in a sparse shard: no group
                     writer.write_table(window, row_group_size=window.num_rows)
         finally:
             writer.close()

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _faults import SECRETS, T0, ctx, listing, s3_client, write_shard
+from _faults import SECRETS, T0, ctx, listing, read_rows, s3_client, shard_key, write_shard
 
 from exporter import RunRef, ShardWriter, export_run_context
 from exporter.errors import (
@@ -102,6 +102,29 @@ def point(**kwargs: Any) -> Callable[[Env], Any]:
         params = fields.pop("params")
         with ShardWriter(env.root, env.ref, 1, s3_client=env.client) as w:
             w.add_point(5, {"a": 0}, started_at=T0, finished_at=T1)
+            w.add_point(index, params, **fields)
+
+    return act
+
+
+def fast_point(**kwargs: Any) -> Callable[[Env], Any]:
+    """Like :func:`point`, but the writer has already taken two points with metrics on its fast
+    path (their metric names known), so the bad point meets the fast path first."""
+
+    def act(env: Env) -> None:
+        fields: dict[str, Any] = {
+            "point_index": 7,
+            "params": {"a": 2},
+            "started_at": T0,
+            "finished_at": T1,
+            "metrics": {"peak": 1.0, "m": 2.0},
+        }
+        fields.update(kwargs)
+        index = fields.pop("point_index")
+        params = fields.pop("params")
+        with ShardWriter(env.root, env.ref, 1, s3_client=env.client) as w:
+            for i in (5, 6):
+                w.add_point(i, {"a": i}, started_at=T0, finished_at=T1, metrics={"peak": 1.0})
             w.add_point(index, params, **fields)
 
     return act
@@ -359,6 +382,59 @@ CASES: list[tuple[str, Callable[[Env], Any], type[ExporterError], str]] = [
     ("error=surrogate", point(error="x \udfff"), InvalidFieldError, "error"),
     # defect 5: a failed point keeps no metrics — refused
     ("failed+metrics", point(error="boom", metrics={"peak": 3.0}), InvalidFieldError, "metrics"),
+    # the same hostile points after the writer's fast path has taken valid ones
+    *[
+        (f"fast {name}", fast_point(**kw), err, field)
+        for name, kw, err, field in [
+            ("metric=10**400", {"metrics": {"peak": 10**400}}, InvalidFieldError, "metrics.peak"),
+            (
+                "metric=nan",
+                {"metrics": {"peak": float("nan")}},
+                NonFiniteMetricError,
+                "metrics.peak",
+            ),
+            ("metric=bool", {"metrics": {"peak": True}}, InvalidFieldError, "metrics.peak"),
+            (
+                "metric=dbPassword",
+                {"metrics": {"dbPassword": 1.0}},
+                SensitiveFieldError,
+                "metrics.dbPassword",
+            ),
+            (
+                "params=clientSecret",
+                {"params": {"clientSecret": "x"}},
+                SensitiveFieldError,
+                "params.clientSecret",
+            ),
+            (
+                "params=PGPASSWORD",
+                {"params": {"PGPASSWORD": "hunter2"}},
+                SensitiveFieldError,
+                "params.PGPASSWORD",
+            ),
+            ("params=url", {"params": {"u": "pg://u:hunter2@db"}}, SensitiveFieldError, "params.u"),
+            ("failed+metrics", {"error": "token=hunter2"}, InvalidFieldError, "metrics"),
+            (
+                "started_at=year1+05",
+                {"started_at": datetime(1, 1, 1, tzinfo=PLUS5)},
+                InvalidFieldError,
+                "started_at",
+            ),
+            (
+                "point_index=np-out",
+                {"point_index": np.int64(2**62)},
+                PointIndexOutOfRangeError,
+                "point_index",
+            ),
+            (
+                "point_index=np-bool",
+                {"point_index": np.bool_(True)},
+                InvalidFieldError,
+                "point_index",
+            ),
+            ("point_index=dup", {"point_index": 6}, DuplicatePointError, "point_index"),
+        ]
+    ],
     # roots (defects 3 and 4)
     ("root=None", root_is(None), ConfigError, "root"),
     ("root=bytes", root_is(b"/tmp/x"), ConfigError, "root"),
@@ -429,3 +505,17 @@ def test_harmless_names_pass(env: Env) -> None:
         w.add_point(np.int64(6), {"a": 1}, started_at=T0, finished_at=T1)
     shard = ShardWriter(env.root, env.ref, np.int64(1), s3_client=env.client)
     assert shard.shard_id == 1 and type(shard.shard_id) is int
+
+
+def test_a_sparse_shard_added_out_of_order_is_written_sorted(env: Env) -> None:
+    """Row groups that overlap with a gap between them (points 2 and 3 never added) are
+    rewritten in order; the empty window in the gap used to fail with pyarrow's untyped
+    "Row group size cannot be 0" at close, after the worker had done all its work."""
+    run_id = f"sparse-{uuid.uuid4().hex[:6]}"
+    ref = RunRef(run_id, env.ref.run_date, point_count=6, points_per_shard=6)
+    with ShardWriter(env.root, ref, 0, s3_client=env.client, row_group_size=2) as w:
+        for i in (0, 4, 1, 5):
+            w.add_point(i, {"i": i}, started_at=T0, finished_at=T1)
+    for dataset in ("effective_params", "outcomes"):
+        rows = read_rows(env.root, env.endpoint, shard_key(dataset, 0, run_id, env.ref.run_date))
+        assert [r["point_index"] for r in rows] == [0, 1, 4, 5]

@@ -400,3 +400,63 @@ def test_the_allow_list_env_variable() -> None:
     assert out.stdout.strip() == "ok", out.stderr
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={})
     assert "SensitiveFieldError" in out.stderr
+
+
+# --------------------------------------------------------------------------- review of issue 7
+
+
+@pytest.mark.parametrize(
+    ("error", "secret"),
+    [
+        # a quoted value runs to its closing quote: a passphrase with spaces goes whole
+        ('login failed: password="correct horse battery staple"', "horse battery"),
+        ("pwd: 'two words here'", "words here"),
+        # names the name rule calls credentials, in free text as well
+        ("signing_key=s3cr3tpw in env", "s3cr3tpw"),
+        ("ENCRYPTION_KEY=s3cr3tpw", "s3cr3tpw"),
+        ("PGPASSWORD=s3cr3tpw psql -h db", "s3cr3tpw"),
+        ("CLIENTSECRET: s3cr3tpw", "s3cr3tpw"),
+        # a command line's flag, and a token as url userinfo
+        ("cmd failed: mysql --password s3cr3tpw -h db", "s3cr3tpw"),
+        ("tool --api-key=s3cr3tpw", "s3cr3tpw"),
+        ("clone https://s3cr3tpw@github.com/o/r failed", "s3cr3tpw"),
+        ("Bearer: s3cr3tpw", "s3cr3tpw"),
+        # a pair inside an ordinary pair's value
+        ("note: password=s3cr3tpw", "s3cr3tpw"),
+    ],
+)
+def test_more_secret_shapes_in_error_text_are_redacted(
+    tmp_path: Path, error: str, secret: str
+) -> None:
+    with ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, error=error)
+    (path,) = [p for p in files(tmp_path) if "outcomes" in p.parts]
+    stored = pq.read_table(path).column("error_message")[0].as_py()
+    assert secret not in stored and "[REDACTED]" in stored, stored
+
+
+def test_ordinary_pairs_in_error_text_are_kept(tmp_path: Path) -> None:
+    error = "step=3 token_count=17 password_len: 8 url=https://db.example/x failed"
+    with ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, error=error)
+    (path,) = [p for p in files(tmp_path) if "outcomes" in p.parts]
+    assert pq.read_table(path).column("error_message")[0].as_py() == error
+
+
+@pytest.mark.parametrize(
+    "name", ["dbpassword", "PGPASSWORD", "CLIENTSECRET", "githubtoken", "DBPASSWORD_HASH"]
+)
+def test_one_word_compound_credential_names_are_refused(tmp_path: Path, name: str) -> None:
+    """Shouted or all-lowercase forms of dbPassword/clientSecret have no hump to split at."""
+    with pytest.raises(SensitiveFieldError) as info, ShardWriter(tmp_path, RUN, 0) as shard:
+        shard.add_point(0, {"a": 1}, started_at=T0, finished_at=T1, metrics={"m": 1.0})
+        shard.add_point(1, {name: "x"}, started_at=T0, finished_at=T1, metrics={"m": 1.0})
+    assert info.value.field == f"params.{name}"
+    with pytest.raises(SensitiveFieldError):
+        context(sweep_config={"grid": {}, name: 1})
+    assert files(tmp_path) == [] or all("_tmp" in p.parts for p in files(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["tokens", "n_tokens", "tokenizer", "secretary", "passwordless"])
+def test_words_that_only_start_with_a_credential_word_pass(name: str) -> None:
+    assert name in context(sweep_config={"grid": {}, name: 1}).config_json
