@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,7 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from exporter import RunRef, ShardWriter
-from exporter._contract import EFFECTIVE_PARAMS, OUTCOMES
+from exporter._contract import EFFECTIVE_PARAMS, OUTCOMES, SCHEMA_VERSION
 from exporter._writer import PARQUET_COMPRESSION
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
@@ -78,10 +79,11 @@ def via_floor(root: Path, points: list[Point]) -> None:
     texts = [json.dumps(p, sort_keys=True, separators=(",", ":")) for p, _ in points]
     hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
     common = {
-        "schema_version": ["1.0"] * n,
+        "schema_version": [SCHEMA_VERSION] * n,
         "shard_id": [0] * n,
         "point_index": list(range(n)),
         "param_hash": hashes,
+        "write_id": [uuid.uuid4().hex] * n,
     }
     params = pa.Table.from_pydict(
         {**common, "param_count": [len(p) for p, _ in points], "params_json": texts},

@@ -31,7 +31,7 @@ from exporter import ExportSettings, RunContext, RunRef, ShardWriter, export_run
 
 pytestmark = pytest.mark.dbt
 
-MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary")
+MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
 STAGING = ("stg_sweep__outcomes", "stg_sweep__effective_params", "stg_sweep__run_contexts")
 POINTS_PER_SHARD = 4
 SHARDS = 3

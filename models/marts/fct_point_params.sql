@@ -1,21 +1,24 @@
 {#- One row per point and parameter: the effective parameters in long format, typed. Answers
-    "which values did a run sweep, of which type" without knowing the parameter names. -#}
+    "which values did a run sweep, of which type" without knowing the parameter names.
+    Athena: Hive partitions by run_date, run_id (the last columns), like fct_point_outcomes. -#}
+{{ config(partitioned_by=['run_date', 'run_id']) }}
 with
 
 params as (
 
     select * from {{ ref('int_effective_params_unpivoted') }}
+    {%- if is_incremental() %}
+    where {{ run_window_filter('run_date') }}
+    {%- endif %}
 
 ),
 
 final as (
 
     select
-        -- keys
-        run_id,
+        -- keys (run_id and run_date, the partition columns, come last)
         shard_id,
         point_index,
-        run_date,
         param_name,
 
         -- value
@@ -27,7 +30,11 @@ final as (
         param_value_string,
 
         -- provenance
-        param_hash
+        param_hash,
+
+        -- partition
+        run_date,
+        run_id
 
     from params
 
