@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlglot
 from _dbt_scenario import Dbt
-from conftest import Moto
 from sqlglot.errors import ErrorLevel
 
 pytestmark = pytest.mark.dbt
@@ -40,24 +37,10 @@ DUCKDB_ONLY = re.compile(
 
 
 @pytest.fixture(scope="module")
-def athena(moto_server: Moto, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dbt]:
-    bucket = f"ara-athena-{uuid.uuid4().hex[:12]}"
-    env = {
-        **moto_server.env(),
-        "ARA_ROOT": f"s3://{bucket}/exports",
-        "ARA_ATHENA_OUTPUT_LOCATION": f"s3://{bucket}/athena-results/",
-        "ARA_ATHENA_DATA_DIR": f"s3://{bucket}/dbt/",
-        "ARA_ATHENA_DATABASE": "sweep_analytics",
-        "ARA_ATHENA_WORKGROUP": "primary",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in moto_server.env().items():
-            mp.setenv(key, value)
-        moto_server.client("s3").create_bucket(Bucket=bucket)
-        moto_server.client("glue").create_database(DatabaseInput={"Name": "sweep_analytics"})
-    dbt = Dbt(tmp_path_factory.mktemp("dbt_athena"), env["ARA_ROOT"], env=env)
-    dbt.run("compile", "--target", "athena")
-    yield dbt
+def athena(athena_compiled: Dbt) -> Dbt:
+    """The session's one `dbt compile --target athena` against moto (athena_emulation.fixtures:
+    the reference columns plus the awkward-types columns in point_param_columns)."""
+    return athena_compiled
 
 
 def _compiled(dbt: Dbt) -> dict[str, Path]:

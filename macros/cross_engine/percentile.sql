@@ -6,6 +6,11 @@
         percentile = x[floor(h) + 1] + (h - floor(h)) * (x[ceil(h) + 1] - x[floor(h) + 1])
 
     Null when every value is null. Values [1, 2, 3, 4]: p50 = 2.5, p95 = 3.85.
+
+    Both engines evaluate this very formula in IEEE doubles (the same operations in the same
+    order), so they agree to the last bit; DuckDB's own quantile_cont follows the same definition
+    but may round its last bit differently, so it is not used. Athena has only approx_percentile
+    (a t-digest that returns a data point on small groups): never used either.
     `fraction` must be a number literal. -#}
 {% macro percentile(expression, fraction) -%}
     {%- if fraction is not number or fraction < 0 or fraction > 1 -%}
@@ -15,20 +20,28 @@
     {{ return(adapter.dispatch('percentile', 'athena_run_analytics')(expression, fraction)) }}
 {%- endmacro %}
 
+{#- Trino: element_at(array, i), 1-based. -#}
 {% macro default__percentile(expression, fraction) -%}
-    percentile_cont({{ fraction }}) within group (order by {{ expression }})
+    {{ athena_run_analytics.interpolated_percentile(expression, fraction, 'element_at') }}
 {%- endmacro %}
 
+{#- DuckDB: list_extract(list, i), 1-based (element_at means something else there). -#}
 {% macro duckdb__percentile(expression, fraction) -%}
-    quantile_cont({{ expression }}, {{ fraction }})
+    {{ athena_run_analytics.interpolated_percentile(expression, fraction, 'list_extract') }}
 {%- endmacro %}
 
-{#- Athena (Trino) has only the approximate approx_percentile (a t-digest that returns a data
-    point on small groups), so the exact definition is computed from the sorted values. -#}
 {% macro athena__percentile(expression, fraction) -%}
+    {{ athena_run_analytics.default__percentile(expression, fraction) }}
+{%- endmacro %}
+
+{#- The formula, written once; `element` names the engine's 1-based list subscript function.
+    The fraction is a double literal (0.95e0) on both engines, not a decimal. -#}
+{% macro interpolated_percentile(expression, fraction, element) -%}
+    {%- set literal = fraction | string -%}
+    {%- set literal = literal if ('e' in literal or 'E' in literal) else literal ~ 'e0' -%}
     {%- set values = "array_sort(array_agg(" ~ expression ~ ") filter (where " ~ expression ~ " is not null))" -%}
-    {%- set rank = "(cast(count(" ~ expression ~ ") - 1 as double) * " ~ fraction ~ ")" -%}
-    {%- set low = "element_at(" ~ values ~ ", cast(floor(" ~ rank ~ ") as bigint) + 1)" -%}
-    {%- set high = "element_at(" ~ values ~ ", cast(ceiling(" ~ rank ~ ") as bigint) + 1)" -%}
+    {%- set rank = "(cast(count(" ~ expression ~ ") - 1 as double) * " ~ literal ~ ")" -%}
+    {%- set low = element ~ "(" ~ values ~ ", cast(floor(" ~ rank ~ ") as bigint) + 1)" -%}
+    {%- set high = element ~ "(" ~ values ~ ", cast(ceiling(" ~ rank ~ ") as bigint) + 1)" -%}
     ({{ low }} + ({{ rank }} - floor({{ rank }})) * ({{ high }} - {{ low }}))
 {%- endmacro %}
