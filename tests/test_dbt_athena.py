@@ -128,3 +128,15 @@ def test_a_data_dir_overlapping_the_raw_export_is_refused(athena: Dbt, where: st
 
 def test_a_data_dir_beside_the_raw_export_is_accepted(athena: Dbt) -> None:
     athena.run("run-operation", "assert_outside_raw_export", "--target", "athena")
+
+
+def test_descriptions_are_persisted_to_the_glue_catalog(athena: Dbt) -> None:
+    """persist_docs (relation and columns) on the athena target, for every model, and the
+    descriptions it would write are there (a model and its columns documented)."""
+    models = [n for n in _manifest(athena)["nodes"].values() if n["resource_type"] == "model"]
+    assert {m["name"] for m in models} == MODELS
+    for model in models:
+        assert model["config"]["persist_docs"] == {"relation": True, "columns": True}, model["name"]
+        assert model["description"].strip(), model["name"]
+    fct = next(m for m in models if m["name"] == "fct_run_metric_summary")
+    assert "linear interpolation" in fct["columns"]["p95_value"]["description"]
