@@ -27,7 +27,7 @@
     {{ return(adapter.dispatch('param_value', 'athena_run_analytics')(name, type, column)) }}
 {%- endmacro %}
 
-{#- The rule, written once over three engine-specific pieces (macros/cross_engine/json_value.sql):
+{#- The rule, written once over three engine-specific pieces (macros/cross_engine/json_value_text.sql, json_value_scalar.sql, json_number_text.sql):
     json_value_text (the engine's JSON text of the value), json_value_scalar (a scalar's text)
     and json_number_text (a number's text as exported). -#}
 {% macro default__param_value(name, type, column) -%}

@@ -195,17 +195,22 @@ def test_a_changed_athena_macro_is_caught(
     emulation_warehouse: Warehouse,
     emulation_local: Dbt,
 ) -> None:
-    """athena__percentile changed to pick the next data point (what approx_percentile does on
-    small groups) in a copy of the project: the emulation reports the marts differ."""
+    """athena__percentile changed (in a copy of the project) to the nearest-rank percentile, a
+    data point as approx_percentile returns on small groups: the emulation reports the marts
+    differ."""
     project = tmp_path / "project"
     project.mkdir()
     for part in ("dbt_project.yml", "models", "macros", "data-tests"):
         src = REPO / part
         (shutil.copytree if src.is_dir() else shutil.copy)(src, project / part)
     macro = project / "macros" / "cross_engine" / "percentile.sql"
-    original = "({{ low }} + ({{ rank }} - floor({{ rank }})) * ({{ high }} - {{ low }}))"
-    assert original in macro.read_text()
-    macro.write_text(macro.read_text().replace(original, "{{ high }}"))
+    original = "{{ athena_run_analytics.default__percentile(expression, fraction) }}"
+    assert macro.read_text().count(original) == 1
+    nearest_rank = (  # another exact definition (nearest rank): a plausible mistake
+        "element_at(array_sort(array_agg({{ expression }})), "
+        "cast(ceiling(count({{ expression }}) * {{ fraction }}) as bigint))"
+    )
+    macro.write_text(macro.read_text().replace(original, nearest_rank))
     mutated = Dbt(
         tmp_path / "dbt",
         athena_compiled.warehouse_root,

@@ -1,6 +1,7 @@
 """The dbt sources define the external tables: `stage_external_sources` (the
-dbt-external-tables convention, macros/stage_external_sources.sql) against a moto server renders
-the same statements as the bootstrap manifest's DDL and `ara athena add-partitions`.
+dbt-external-tables convention, macros/external/stage_external_sources.sql) against a moto
+server renders the same statements as the bootstrap manifest's DDL and `ara athena
+add-partitions`.
 
 moto's Athena records each query string and reports SUCCEEDED without running SQL, so both
 sides are run against it and their recorded strings compared after normalising with sqlglot
