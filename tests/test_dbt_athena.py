@@ -31,7 +31,8 @@ MODELS = {
     "fct_run_metric_summary",
 }
 DUCKDB_ONLY = re.compile(
-    r"\b(json_each|json_extract_string|quantile_cont|read_parquet|timezone|map_keys|map_values)\s*\(|::",
+    r"\b(json_each|json_extract_string|quantile_cont|list_extract|read_parquet|timezone|map_keys"
+    r"|map_values)\s*\(|::",
     re.IGNORECASE,
 )
 
