@@ -30,6 +30,8 @@ from athena_emulation import (
 )
 from athena_emulation._trino import json_extract, json_extract_scalar, register
 from athena_emulation.fixtures import AWKWARD_POINTS, AWKWARD_RUN_ID, DBT_VARS, Warehouse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.dbt
 
@@ -241,3 +243,39 @@ def test_a_changed_athena_macro_is_caught(
         "fct_run_metric_summary.p50_value",
         "fct_run_metric_summary.p95_value",
     }
+
+
+# --- the DuckDB side of "number text survives", over many doubles ----------------------------
+
+
+def _duckdb_number_text_sql(column: str) -> str:
+    """macros/cross_engine/json_number_text.sql's duckdb__ implementation, rendered by Jinja."""
+    import jinja2
+
+    text = (REPO / "macros" / "cross_engine" / "json_number_text.sql").read_text()
+    module = jinja2.Environment().from_string(text).make_module()
+    return str(module.duckdb__json_number_text(column))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=40))
+def test_duckdb_number_text_is_the_exported_float_text(values: list[float]) -> None:
+    """The exported text of a float is Python's repr (json.dumps); DuckDB re-serialises the
+    parsed number (1e-07 -> 1e-7) and json_number_text must give the exported text back."""
+    exported = [json.dumps(v) for v in values]
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "select token, json_extract_string(doc, '$.x') as t from ("
+            "select unnest(?::varchar[]) as token) as tokens, "
+            "lateral (select '{\"x\":' || token || '}' as doc) as docs",
+            [exported],
+        ).fetchall()
+        sql = _duckdb_number_text_sql("t")
+        got = [
+            con.execute(f"select {sql} from (select ?::varchar as t)", [t]).fetchone()[0]  # type: ignore[index]
+            for _, t in rows
+        ]
+    finally:
+        con.close()
+    assert got == [token for token, _ in rows]
