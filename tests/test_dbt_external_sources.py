@@ -144,3 +144,13 @@ def test_the_local_target_refuses_it(tmp_path: Path) -> None:
     proc = dbt.run("run-operation", "stage_external_sources", "--target", "local", check=False)
     assert proc.returncode != 0
     assert "for the athena target" in proc.stdout
+
+
+def test_an_unset_export_root_is_refused(moto: Any, staged: tuple[Dbt, str]) -> None:
+    dbt, workgroup = staged
+    unset = Dbt(dbt.workdir / "unset", dbt.warehouse_root, env={**dbt.env, "ARA_ROOT": ""})
+    before = len(_queries(moto, workgroup))
+    proc = unset.run("run-operation", "stage_external_sources", "--target", "athena", check=False)
+    assert proc.returncode != 0
+    assert "set ARA_ROOT" in proc.stdout
+    assert len(_queries(moto, workgroup)) == before

@@ -19,6 +19,10 @@
         {{ exceptions.raise_compiler_error(
             "stage_external_sources is for the athena target; the local target reads the Parquet directly") }}
     {%- endif -%}
+    {%- if not (env_var('ARA_ROOT', '') | trim).startswith('s3://') -%}
+        {{ exceptions.raise_compiler_error(
+            "stage_external_sources: set ARA_ROOT to the s3:// export root the tables read") }}
+    {%- endif -%}
     {%- if (run_id is none) != (run_date is none) -%}
         {{ exceptions.raise_compiler_error("stage_external_sources: give both run_id and run_date, or neither") }}
     {%- endif -%}
