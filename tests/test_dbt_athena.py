@@ -31,7 +31,7 @@ MODELS = {
     "fct_run_metric_summary",
 }
 DUCKDB_ONLY = re.compile(
-    r"\b(json_each|json_extract_string|quantile_cont|list_extract|read_parquet|timezone|map_keys"
+    r"\b(json_each|json_extract_string|quantile_cont|list_extract|list_sum|read_parquet|timezone|map_keys"
     r"|map_values)\s*\(|::",
     re.IGNORECASE,
 )
@@ -94,6 +94,8 @@ def test_cross_engine_macros_use_the_athena_forms(athena: Dbt) -> None:
     # exact percentiles from the sorted values: Athena's approx_percentile is not used
     assert "approx_percentile" not in summary
     assert "array_sort(array_agg(metric_value) filter (where metric_value is not null))" in summary
+    # the mean sums the sorted values left to right (reduce), never avg()'s unspecified order
+    assert "avg(" not in summary and "reduce(" in summary
 
 
 def test_marts_are_compressed_parquet_outside_the_raw_export(athena: Dbt) -> None:

@@ -6,7 +6,7 @@ Reusable by any test (tests/test_athena_emulation.py is the main user):
   (read="athena", write="duckdb") and swaps the Trino functions whose semantics differ from
   DuckDB's for the ports in :mod:`athena_emulation._trino` (json_extract_scalar, json_extract,
   json_format, json_parse, CAST(json AS map(varchar, json)), casts and try_casts from VARCHAR,
-  UNNEST of a map, count_if over no rows). SQL it cannot follow (approx_percentile) raises
+  UNNEST of a map, count_if over no rows, reduce). SQL it cannot follow (approx_percentile) raises
   :class:`EmulationError`.
 - :class:`AthenaEmulation` is a DuckDB database laid out like Athena: catalog
   ``awsdatacatalog``, the bootstrap's external tables as views over the exported Parquet (columns
@@ -85,6 +85,20 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             "approx_percentile (Trino's t-digest) is not emulated: its result depends on the "
             "digest's internals; use the exact percentile macro"
         )
+    if isinstance(node, exp.Reduce) and node.args.get("finish") is not None:
+        # Trino's reduce(array, initial, input, output) is a left fold, as DuckDB's list_reduce
+        # with an initial value; only an identity output function (s -> s) is emulated
+        finish = node.args["finish"]
+        params = finish.expressions if isinstance(finish, exp.Lambda) else []
+        if not (
+            len(params) == 1
+            and isinstance(finish.this, exp.Column | exp.Identifier)
+            and finish.this.name == params[0].name
+        ):
+            raise EmulationError(f"reduce with the output function {finish.sql()} is not emulated")
+        node = node.copy()
+        node.set("finish", None)
+        return node
     if isinstance(node, exp.CountIf):
         # Trino's count_if is a count: 0 over no rows (DuckDB's count_if gives null there)
         return exp.Count(this=exp.If(this=node.this, true=exp.Literal.number(1)))
