@@ -73,6 +73,8 @@ class Dbt:
     warehouse_root: str
     env: dict[str, str] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
+    #: the dbt project to run (a temporary copy, e.g. to show a test fails on changed SQL)
+    project_dir: Path = REPO
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -100,7 +102,7 @@ class Dbt:
             DBT,
             *args,
             "--project-dir",
-            str(REPO),
+            str(self.project_dir),
             "--profiles-dir",
             str(self.workdir / "profiles"),
             "--target-path",
@@ -114,7 +116,9 @@ class Dbt:
                 {"warehouse_root": self.warehouse_root, "test_whole_store": True, **self.vars}
             ),
         ]
-        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            cmd, cwd=self.project_dir, env=env, capture_output=True, text=True, timeout=600
+        )
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"dbt {' '.join(args)} failed ({proc.returncode}):\n"

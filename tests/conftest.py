@@ -71,3 +71,14 @@ def s3_bucket(moto: Moto) -> str:
     name = f"ara-test-{uuid.uuid4().hex[:12]}"
     moto.client("s3").create_bucket(Bucket=name)
     return name
+
+
+# The offline Athena emulation's session fixtures (tests/athena_emulation/fixtures.py), for any
+# test module: athena_compiled, athena_nodes, emulated, emulation_local, emulation_warehouse.
+from athena_emulation.fixtures import (  # noqa: E402, F401
+    athena_compiled,
+    athena_nodes,
+    emulated,
+    emulation_local,
+    emulation_warehouse,
+)

@@ -335,3 +335,57 @@ def test_manifest_from_the_environment(
     assert [e["Query"] for e in submitted(moto, workgroup)] == [
         f"CREATE DATABASE IF NOT EXISTS {DATABASE}"
     ]
+
+
+def _runbook_block(marker: str) -> str:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "runbook.md").read_text()
+    blocks = [b for b in text.split("```sql\n")[1:] if marker in b.split("```")[0]]
+    assert len(blocks) == 1, marker
+    return blocks[0].split("```")[0]
+
+
+def test_a_literal_placeholder_is_escaped_with_a_double_dollar(
+    moto: Any, workgroup: str, tmp_path: Path
+) -> None:
+    """The runbook's partition projection statement, as a manifest file: $${run_date} reaches
+    Athena as ${run_date}; ${database} and ${root} are still filled in."""
+    manifest = _manifest(
+        tmp_path,
+        ("a.sql", GOOD),
+        ("projection_outcomes_by_run.sql", _runbook_block("$${run_date}")),
+    )
+    settings = AthenaSettings(
+        root=ROOT, database=DATABASE, workgroup=workgroup, output_location=OUTPUT
+    )
+    runner = AthenaRunner.for_settings(settings, client=moto.client("athena"), poll_interval=0)
+    bootstrap(settings, manifest, runner=runner)
+    query = submitted(moto, workgroup)[-1]["Query"]
+    assert query.startswith(f"ALTER TABLE {DATABASE}.outcomes_by_run SET TBLPROPERTIES (")
+    template = f"{ROOT}/outcomes/run_date=${{run_date}}/run_id=${{run_id}}/"
+    assert f"'storage.location.template' = '{template}'" in query
+    assert "$$" not in query and "${database}" not in query and "${root}" not in query
+
+
+@pytest.mark.parametrize(
+    ("sql", "rendered"),
+    [
+        ("SELECT '$${run_date}'", "SELECT '${run_date}'"),
+        ("SELECT '$${database}', '${database}'", f"SELECT '${{database}}', '{DATABASE}'"),
+        ("SELECT '$$${database}'", "SELECT '$${database}'"),
+    ],
+)
+def test_render_sql_keeps_escaped_placeholders_literal(sql: str, rendered: str) -> None:
+    from exporter.athena import render_sql
+
+    values = {"database": DATABASE, "root": ROOT}
+    assert render_sql(sql, values, entry="x.sql") == rendered
+
+
+def test_a_bare_unknown_placeholder_names_the_escape() -> None:
+    from exporter.athena import render_sql
+    from exporter.errors import ManifestError
+
+    with pytest.raises(
+        ManifestError, match=r"unknown placeholder \$\{run_date\}.*\$\$\{run_date\}"
+    ):
+        render_sql("SELECT '${run_date}'", {"database": DATABASE}, entry="x.sql")

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlglot
 from _dbt_scenario import Dbt
-from conftest import Moto
 from sqlglot.errors import ErrorLevel
 
 pytestmark = pytest.mark.dbt
@@ -35,30 +32,17 @@ MODELS = {
     "fct_run_metric_summary",
 }
 DUCKDB_ONLY = re.compile(
-    r"\b(json_each|json_extract_string|quantile_cont|read_parquet|timezone|map_keys|map_values)\s*\(|::",
+    r"\b(json_each|json_extract_string|quantile_cont|list_extract|list_sum|read_parquet|timezone|map_keys"
+    r"|map_values)\s*\(|::",
     re.IGNORECASE,
 )
 
 
 @pytest.fixture(scope="module")
-def athena(moto_server: Moto, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dbt]:
-    bucket = f"ara-athena-{uuid.uuid4().hex[:12]}"
-    env = {
-        **moto_server.env(),
-        "ARA_ROOT": f"s3://{bucket}/exports",
-        "ARA_ATHENA_OUTPUT_LOCATION": f"s3://{bucket}/athena-results/",
-        "ARA_ATHENA_DATA_DIR": f"s3://{bucket}/dbt/",
-        "ARA_ATHENA_DATABASE": "sweep_analytics",
-        "ARA_ATHENA_WORKGROUP": "primary",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in moto_server.env().items():
-            mp.setenv(key, value)
-        moto_server.client("s3").create_bucket(Bucket=bucket)
-        moto_server.client("glue").create_database(DatabaseInput={"Name": "sweep_analytics"})
-    dbt = Dbt(tmp_path_factory.mktemp("dbt_athena"), env["ARA_ROOT"], env=env)
-    dbt.run("compile", "--target", "athena")
-    yield dbt
+def athena(athena_compiled: Dbt) -> Dbt:
+    """The session's one `dbt compile --target athena` against moto (athena_emulation.fixtures:
+    the reference columns plus the awkward-types columns in point_param_columns)."""
+    return athena_compiled
 
 
 def _compiled(dbt: Dbt) -> dict[str, Path]:
@@ -104,12 +88,15 @@ def test_sources_are_the_bootstrap_tables(athena: Dbt) -> None:
 def test_cross_engine_macros_use_the_athena_forms(athena: Dbt) -> None:
     fct = _compiled(athena)["fct_point_outcomes"].read_text()
     assert "element_at(points.metrics, 'peak_infected') as metric_peak_infected" in fct
-    assert (
-        """cast(json_extract_scalar(points.params_json, '$["beta"]') as double) as param_beta"""
-        in fct
-    )
+    # a number is read from the token text (json_extract_scalar), never from a re-serialisation
+    assert """cast(json_extract_scalar(points.params_json, '$["beta"]') as double)""" in fct
+    assert "try_cast(json_extract_scalar(points.params_json, '$[\"population\"]') as bigint)" in fct
     summary = _compiled(athena)["fct_run_metric_summary"].read_text()
-    assert "approx_percentile(metric_value, 0.95)" in summary
+    # exact percentiles from the sorted values: Athena's approx_percentile is not used
+    assert "approx_percentile" not in summary
+    assert "array_sort(array_agg(metric_value) filter (where metric_value is not null))" in summary
+    # the mean sums the sorted values left to right (reduce), never avg()'s unspecified order
+    assert "avg(" not in summary and "reduce(" in summary
 
 
 def test_marts_are_compressed_parquet_outside_the_raw_export(athena: Dbt) -> None:
@@ -157,7 +144,7 @@ def test_a_data_dir_beside_the_raw_export_is_accepted(athena: Dbt) -> None:
     athena.run("run-operation", "assert_outside_raw_export", "--target", "athena")
 
 
-MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary")
+MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +192,19 @@ def test_the_incremental_branch_compiles_and_parses_as_athena_sql(
         "fct_point_outcomes": r"points\.run_date,\s*points\.run_id\s+from points",
         "dim_runs": r"run_date\s+from counted",
         "fct_run_metric_summary": r"as run_date\s+from metrics",
+        "fct_point_params": r"run_date,\s*run_id\s+from params",
     }
     for name, pattern in last.items():
         assert re.search(pattern, compiled[name].read_text()), name
+
+
+def test_descriptions_are_persisted_to_the_glue_catalog(athena: Dbt) -> None:
+    """persist_docs (relation and columns) on the athena target, for every model, and the
+    descriptions it would write are there (a model and its columns documented)."""
+    models = [n for n in _manifest(athena)["nodes"].values() if n["resource_type"] == "model"]
+    assert {m["name"] for m in models} == MODELS
+    for model in models:
+        assert model["config"]["persist_docs"] == {"relation": True, "columns": True}, model["name"]
+        assert model["description"].strip(), model["name"]
+    fct = next(m for m in models if m["name"] == "fct_run_metric_summary")
+    assert "linear interpolation" in fct["columns"]["p95_value"]["description"]

@@ -4,6 +4,10 @@
 every file's ``${placeholder}`` and returns the statements in order. Everything is validated and
 rendered before anything is submitted: a missing file, an empty manifest, an unknown placeholder
 or an unsafe value (database, bucket, prefix) raises and nothing runs.
+
+``$${name}`` is the escape for a literal ``${name}`` that Athena itself must see (for example
+the ``storage.location.template`` of a partition projection): it renders as ``${name}`` and is
+never substituted or checked.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ DEFAULT_MANIFEST = SQL_DIR / "manifest.yml"
 REPAIR_MANIFEST = SQL_DIR / "repair.yml"
 ADD_PARTITIONS_SQL = SQL_DIR / "add_partitions.sql"
 
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: ``$${name}`` (group 1: a literal ``${name}``) or ``${name}`` (group 2: a placeholder)
+_PLACEHOLDER = re.compile(r"\$\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -129,18 +134,23 @@ def _semicolons_outside_quotes(sql: str) -> list[int]:
 
 
 def render_sql(text: str, values: Mapping[str, str], *, entry: str) -> str:
-    """One file's statement: comment lines dropped, ``${name}`` replaced, one statement only."""
+    """One file's statement: comment lines dropped, ``${name}`` replaced, ``$${name}`` kept as
+    the literal ``${name}``, one statement only."""
     sql = _strip_comment_lines(text)
-    unknown = sorted({m.group(1) for m in _PLACEHOLDER.finditer(sql)} - set(values))
+    unknown = sorted({m.group(2) for m in _PLACEHOLDER.finditer(sql) if m.group(2)} - set(values))
     if unknown:
         raise ManifestError(
             f"{entry}: unknown placeholder ${{{unknown[0]}}} "
-            f"(known: {', '.join('${' + k + '}' for k in sorted(values))})"
+            f"(known: {', '.join('${' + k + '}' for k in sorted(values))}; "
+            f"write $${{{unknown[0]}}} for a literal ${{{unknown[0]}}})"
         )
-    rendered = _PLACEHOLDER.sub(lambda m: values[m.group(1)], sql)
-    if "${" in rendered:
-        bad = rendered[rendered.index("${") :].split()[0]
+    leftover = _PLACEHOLDER.sub("", sql)
+    if "${" in leftover:
+        bad = leftover[leftover.index("${") :].split()[0]
         raise ManifestError(f"{entry}: malformed placeholder {bad!r}; use ${{name}}")
+    rendered = _PLACEHOLDER.sub(
+        lambda m: "${" + m.group(1) + "}" if m.group(1) else values[m.group(2)], sql
+    )
     rendered = rendered.rstrip().removesuffix(";").rstrip()
     if not rendered:
         raise ManifestError(f"{entry}: contains no SQL statement")

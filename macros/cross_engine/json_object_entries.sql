@@ -1,17 +1,31 @@
 {#- A select of one row per top-level entry of a JSON object column:
     the `key_columns`, then `entry_key` (varchar) and `entry_json` (the value's JSON text,
-    varchar — canonical input gives canonical text). Rows whose object is empty disappear. -#}
+    varchar). A number's text is the exported token (json_number_text: 1e-07 stays 1e-07 on both
+    engines); other values are the engine's JSON text (docs/athena-parity.md). Rows whose object
+    is empty disappear. -#}
 {% macro json_object_entries(relation, json_column, key_columns) -%}
     {{ return(adapter.dispatch('json_object_entries', 'athena_run_analytics')(relation, json_column, key_columns)) }}
 {%- endmacro %}
 
+{#- Trino: the map's json values are re-serialised (1e-07 -> 1.0E-7), so a number is read again
+    from the column's text with json_extract_scalar, which returns the token as written; the key
+    is quoted for the path (`\` and `"` escaped, as Trino's JSON path tokenizer expects). -#}
 {% macro default__json_object_entries(relation, json_column, key_columns) -%}
     select
         {%- for column in key_columns %}
         source_rows.{{ column }},
         {%- endfor %}
         entries.entry_key,
-        json_format(entries.entry_json) as entry_json
+        case
+            when
+                substr(json_format(entries.entry_json), 1, 1)
+                in ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+                then json_extract_scalar(
+                    source_rows.{{ json_column }},
+                    '$["' || replace(replace(entries.entry_key, '\', '\\'), '"', '\"') || '"]'
+                )
+            else json_format(entries.entry_json)
+        end as entry_json
     from {{ relation }} as source_rows
     cross join
         unnest(cast(json_parse(source_rows.{{ json_column }}) as map(varchar, json)))
@@ -24,7 +38,13 @@
         source_rows.{{ column }},
         {%- endfor %}
         entries.key as entry_key,
-        cast(entries.value as varchar) as entry_json
+        case
+            when
+                substr(cast(entries.value as varchar), 1, 1)
+                in ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+                then {{ athena_run_analytics.json_number_text('cast(entries.value as varchar)') }}
+            else cast(entries.value as varchar)
+        end as entry_json
     from {{ relation }} as source_rows,
         json_each(source_rows.{{ json_column }}) as entries
 {%- endmacro %}

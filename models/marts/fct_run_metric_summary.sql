@@ -20,7 +20,7 @@ summarised as (
         run_id,
         metric_name,
         count(metric_value) as point_count,
-        avg(metric_value) as mean_value,
+        {{ mean('metric_value') }} as mean_value,
         min(metric_value) as min_value,
         max(metric_value) as max_value,
         {{ percentile('metric_value', 0.5) }} as p50_value,
