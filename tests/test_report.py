@@ -153,7 +153,11 @@ def test_cli_goal_flags(
 
     out = tmp_path / "goal"
     assert main(["report", "--duckdb", str(duckdb_path), "--out", str(out), *flags]) == 0
-    assert f"best point = {goal} peak_infected" in (out / "index.html").read_text()
+    page = (out / "index.html").read_text()
+    assert f"best point = {goal} peak_infected" in page
+    if goal == "highest":  # summary's number format: thousands separated, 4 significant digits
+        top = max(v for v in _expected("grid", "peak_infected").values() if v is not None)
+        assert f"<td><b>{top:,.0f}</b></td>" in page and top >= 1000
     assert "2 runs from" in (out / "index.html").read_text()
     capsys.readouterr()
     with pytest.raises(SystemExit) as usage:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .._console import HelpFormatter, begin, epilog, plural
+from .._console import HelpFormatter, begin, epilog, number, plural
 from ..errors import ConfigError, InvalidFieldError, StorageError
 from ._summary import DEFAULT_GOAL, open_marts
 
@@ -170,10 +170,8 @@ def _png(fig: Any) -> bytes:
 
 
 def _label(value: Any) -> str:
-    number = _number(value)
-    if number is None:
-        return str(value)
-    return f"{number:.4g}"
+    """A parameter or metric value in ``ara summary``'s one number format (``8,899``, ``0.04``)."""
+    return str(value) if _number(value) is None else number(value)
 
 
 def surface_png(
