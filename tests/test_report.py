@@ -96,7 +96,8 @@ def test_failed_points_are_marked_only_where_points_failed(duckdb_path: Path) ->
     failed = sum(v is None for v in _expected("grid", "peak_infected").values())
     assert failed == 4  # the beta = 2.5 column
     assert grid.failed == failed and sum(grid.errors.values()) == failed
-    assert all("unstable step" in e for e in grid.errors)
+    # four messages that differ only in their numbers (gamma*dt) are one entry
+    assert len(grid.errors) == 1 and "unstable step" in next(iter(grid.errors))
     *_, red_grid = _png_stats(grid.images["grid-surface.png"])
     *_, red_cube = _png_stats(cube.images["cube-surface.png"])
     assert cube.failed == 0 and red_cube == 0
@@ -135,6 +136,7 @@ def test_the_default_best_point_is_the_one_ara_summary_names(
     assert max(v for v in values.values() if v is not None) > lowest  # min and max differ
     report = {r.run_id: r for r in build_reports(str(duckdb_path))}["grid"]
     assert report.best is not None and report.best.index == want
+    assert report.best_ties == sum(v == lowest for v in values.values())
     assert main(["summary", "--duckdb", str(duckdb_path)]) == 0
     summary = capsys.readouterr().out
     assert f"at point {want} (" in summary.split("grid\n")[1].split("\n\n")[0]

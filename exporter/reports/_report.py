@@ -47,6 +47,7 @@ DEFAULT_DUCKDB_PATH = "./warehouse/analytics.duckdb"
 DEFAULT_OUT = "./warehouse/report"
 DEFAULT_METRIC = "peak_infected"  # with DEFAULT_GOAL: the best point ara summary names
 REPORT_FILE = "index.html"
+_NUMBERS = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 _RUNS = """
 select run_id, run_status, planned_point_count, observed_point_count, failed_point_count
@@ -81,7 +82,11 @@ class RunReport:
     swept: tuple[str, ...]
     axes: tuple[str, ...]
     best: Point | None
+    #: error message -> failed points; messages that differ only in their numbers are one entry,
+    #: keyed by the first such message (e.g. "unstable step: beta*dt=0.625, gamma*dt=0.010 > 0.5")
     errors: dict[str, int] = field(default_factory=dict)
+    #: how many succeeded points share the best value (the star is the first of them)
+    best_ties: int = 0
     images: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -338,9 +343,13 @@ def build_reports(
             chosen = choose_axes(run_points, swept)
         best = best_point(run_points, maximize)
         errors: dict[str, int] = {}
+        examples: dict[str, str] = {}  # message with its numbers blanked -> first message
         for p in run_points:
             if not p.succeeded:
-                errors[p.error or "(no message)"] = errors.get(p.error or "(no message)", 0) + 1
+                message = p.error or "(no message)"
+                example = examples.setdefault(_NUMBERS.sub("#", message), message)
+                errors[example] = errors.get(example, 0) + 1
+        ties = 0 if best is None else sum(p.value == best.value for p in run_points)
         images: dict[str, bytes] = {}
         stem = _file_stem(run_id)
         if run_points:
@@ -361,6 +370,7 @@ def build_reports(
                 swept=swept,
                 axes=chosen,
                 best=best,
+                best_ties=ties,
                 errors=errors,
                 images=images,
             )
@@ -408,13 +418,22 @@ def render_html(reports: Sequence[RunReport], metric: str, maximize: bool, sourc
                 if k in report.swept
             )
             out.append(
-                f"<table><caption>best point (point_index {best.index})</caption>"
+                f"<table><caption>best point (point_index {best.index}"
+                + (
+                    f"; the first of {report.best_ties} points with this value"
+                    if report.best_ties > 1
+                    else ""
+                )
+                + ")</caption>"
                 f"<tr><th>{esc(metric)}</th><td><b>{esc(_label(best.value))}</b></td></tr>"
                 f"{cells}</table>"
             )
         if report.errors:
             ranked = sorted(report.errors.items(), key=lambda item: (-item[1], item[0]))
-            rows = "".join(f"<tr><td>{n}</td><td>{esc(e)}</td></tr>" for e, n in ranked[:5])
+            rows = "".join(
+                f"<tr><td>{n}</td><td>{esc(e)}{' (and alike)' if n > 1 else ''}</td></tr>"
+                for e, n in ranked[:5]
+            )
             if len(ranked) > 5:
                 more = sum(n for _, n in ranked[5:])
                 rows += f"<tr><td>{more}</td><td>… {len(ranked) - 5} other messages</td></tr>"
