@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._console import plural
+
 __all__ = [
     "AthenaApiError",
     "AthenaBootstrapError",
@@ -135,7 +137,7 @@ class AthenaApiError(AthenaBootstrapError):
         self.message = message
         self.attempts = attempts
         super().__init__(
-            f"{entry}: {operation} failed after {attempts} attempt(s): {code}: {message}"
+            f"{entry}: {operation} failed after {plural(attempts, 'attempt')}: {code}: {message}"
         )
 
 

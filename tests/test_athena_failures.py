@@ -238,7 +238,7 @@ def test_throttling_gives_up_after_max_attempts(client: Any) -> None:
             runner.run([Statement("x.sql", Path("x.sql"), "SELECT 1")])
         stubber.assert_no_pending_responses()
     assert failure.value.attempts == 3
-    assert "x.sql: start_query_execution failed after 3 attempt(s): ThrottlingException" in str(
+    assert "x.sql: start_query_execution failed after 3 attempts: ThrottlingException" in str(
         failure.value
     )
 

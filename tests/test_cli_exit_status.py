@@ -80,7 +80,7 @@ def test_unreachable_athena_endpoint_exits_1(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert lines[0].startswith("athena: 5 statements in workgroup primary (region eu-west-1)")
     assert lines[-1].startswith(
-        "ara: error: create_database.sql: start_query_execution failed after 2 attempt(s): "
+        "ara: error: create_database.sql: start_query_execution failed after 2 attempts: "
         "EndpointConnectionError"
     )
 
@@ -88,7 +88,10 @@ def test_unreachable_athena_endpoint_exits_1(tmp_path: Path) -> None:
 def test_missing_credentials_exit_1(tmp_path: Path) -> None:
     done = _run([*BOOTSTRAP, "--region", "eu-west-1"], _isolated_aws(tmp_path))
     assert done.returncode == 1, done.stderr
-    assert "NoCredentialsError: Unable to locate credentials" in done.stderr.splitlines()[-1]
+    assert done.stderr.splitlines()[-1] == (
+        "ara: error: create_database.sql: start_query_execution failed after 1 attempt: "
+        "NoCredentialsError: Unable to locate credentials"
+    )
 
 
 def test_unreachable_s3_root_exits_1(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from _dbt_scenario import Dbt
 
-from exporter.errors import ConfigError, InvalidFieldError
+from exporter.errors import InvalidFieldError, StorageError
 from exporter.reference import SimulationError, plan_points, resolve_params, run_sweep, simulate
 from exporter.reports import build_reports, write_report
 
@@ -42,7 +42,8 @@ def duckdb_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     for run_id, config in RUNS.items():
         run_sweep(str(root), run_id, config, points_per_shard=8, workers=0, accepted_at=ACCEPTED)
     dbt = Dbt(base / "dbt", str(root))
-    dbt.run("run", "--target", "local", "--select", "+fct_point_outcomes", "+dim_runs")
+    marts = ("+fct_point_outcomes", "+dim_runs", "+fct_run_metric_summary")  # ara summary reads all
+    dbt.run("run", "--target", "local", "--select", *marts)
     yield dbt.duckdb_path
 
 
@@ -95,7 +96,8 @@ def test_failed_points_are_marked_only_where_points_failed(duckdb_path: Path) ->
     failed = sum(v is None for v in _expected("grid", "peak_infected").values())
     assert failed == 4  # the beta = 2.5 column
     assert grid.failed == failed and sum(grid.errors.values()) == failed
-    assert all("unstable step" in e for e in grid.errors)
+    # four messages that differ only in their numbers (gamma*dt) are one entry
+    assert len(grid.errors) == 1 and "unstable step" in next(iter(grid.errors))
     *_, red_grid = _png_stats(grid.images["grid-surface.png"])
     *_, red_cube = _png_stats(cube.images["cube-surface.png"])
     assert cube.failed == 0 and red_cube == 0
@@ -121,6 +123,48 @@ def test_best_point_is_the_simulations_best(duckdb_path: Path, maximize: bool) -
         assert report.best is not None
         assert report.best.value == pytest.approx(want, rel=1e-12)
         assert values[report.best.index] == pytest.approx(want, rel=1e-12)
+
+
+def test_the_default_best_point_is_the_one_ara_summary_names(
+    duckdb_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from exporter.cli import main
+
+    values = _expected("grid", "peak_infected")
+    lowest = min(v for v in values.values() if v is not None)
+    want = min(i for i, v in values.items() if v == lowest)  # ties: the lowest point_index
+    assert max(v for v in values.values() if v is not None) > lowest  # min and max differ
+    report = {r.run_id: r for r in build_reports(str(duckdb_path))}["grid"]
+    assert report.best is not None and report.best.index == want
+    assert report.best_ties == sum(v == lowest for v in values.values())
+    assert main(["summary", "--duckdb", str(duckdb_path)]) == 0
+    summary = capsys.readouterr().out
+    assert f"at point {want} (" in summary.split("grid\n")[1].split("\n\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "goal"),
+    [([], "lowest"), (["--goal", "max"], "highest"), (["--maximize"], "highest"),
+     (["--minimize"], "lowest")],
+)  # fmt: skip
+def test_cli_goal_flags(
+    duckdb_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
+    goal: str,
+) -> None:  # fmt: skip
+    from exporter.cli import main
+
+    out = tmp_path / "goal"
+    assert main(["report", "--duckdb", str(duckdb_path), "--out", str(out), *flags]) == 0
+    page = (out / "index.html").read_text()
+    assert f"best point = {goal} peak_infected" in page
+    if goal == "highest":  # summary's number format: thousands separated, 4 significant digits
+        top = max(v for v in _expected("grid", "peak_infected").values() if v is not None)
+        assert f"<td><b>{top:,.0f}</b></td>" in page and top >= 1000
+    assert "2 runs from" in (out / "index.html").read_text()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as usage:
+        main(["report", "--duckdb", str(duckdb_path), "--goal", "max", "--minimize"])
+    assert usage.value.code == 2
 
 
 def test_rendering_is_deterministic(duckdb_path: Path) -> None:
@@ -149,7 +193,7 @@ def test_bad_input_is_a_typed_error_and_writes_nothing(duckdb_path: Path, tmp_pa
     with pytest.raises(InvalidFieldError) as bad_axes:
         write_report(str(duckdb_path), str(out), axes=("beta", "population"))
     assert bad_axes.value.field == "--axes" and "population" in str(bad_axes.value)
-    with pytest.raises(ConfigError) as missing:
+    with pytest.raises(StorageError) as missing:
         write_report(str(tmp_path / "none.duckdb"), str(out))
     assert "dbt build" in str(missing.value)
     assert not out.exists()

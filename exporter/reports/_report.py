@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .._console import HelpFormatter, epilog
-from ..errors import ConfigError, InvalidFieldError
+from .._console import HelpFormatter, begin, epilog, number, plural
+from ..errors import ConfigError, InvalidFieldError, StorageError
+from ._summary import DEFAULT_GOAL, open_marts
 
 __all__ = [
     "Point",
@@ -44,8 +45,9 @@ __all__ = [
 ENV_DUCKDB_PATH = "ARA_DUCKDB_PATH"
 DEFAULT_DUCKDB_PATH = "./warehouse/analytics.duckdb"
 DEFAULT_OUT = "./warehouse/report"
-DEFAULT_METRIC = "peak_infected"
+DEFAULT_METRIC = "peak_infected"  # with DEFAULT_GOAL: the best point ara summary names
 REPORT_FILE = "index.html"
+_NUMBERS = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 _RUNS = """
 select run_id, run_status, planned_point_count, observed_point_count, failed_point_count
@@ -80,7 +82,11 @@ class RunReport:
     swept: tuple[str, ...]
     axes: tuple[str, ...]
     best: Point | None
+    #: error message -> failed points; messages that differ only in their numbers are one entry,
+    #: keyed by the first such message (e.g. "unstable step: beta*dt=0.625, gamma*dt=0.010 > 0.5")
     errors: dict[str, int] = field(default_factory=dict)
+    #: how many succeeded points share the best value (the star is the first of them)
+    best_ties: int = 0
     images: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -169,10 +175,8 @@ def _png(fig: Any) -> bytes:
 
 
 def _label(value: Any) -> str:
-    number = _number(value)
-    if number is None:
-        return str(value)
-    return f"{number:.4g}"
+    """A parameter or metric value in ``ara summary``'s one number format (``8,899``, ``0.04``)."""
+    return str(value) if _number(value) is None else number(value)
 
 
 def surface_png(
@@ -279,20 +283,20 @@ def _file_stem(run_id: str) -> str:
 
 
 def _read(duckdb_path: str, metric: str) -> tuple[list[tuple[Any, ...]], dict[str, list[Point]]]:
-    path = Path(duckdb_path)
-    if not path.is_file():
-        raise ConfigError(
-            "--duckdb", duckdb_path, "no such file; run `dbt build --target local` first"
-        )
     import duckdb  # lazy: only this command needs it
 
-    try:
-        with duckdb.connect(str(path), read_only=True) as con:
+    with open_marts(duckdb_path) as con:  # missing, locked: StorageError, as in ara summary
+        try:
             runs = con.execute(_RUNS).fetchall()
             rows = con.execute(_POINTS).fetchall()
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError("--duckdb", duckdb_path, f"cannot read the marts ({first})") from None
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if isinstance(exc, duckdb.CatalogException):
+                raise StorageError(
+                    f"{duckdb_path} has no dbt marts ({first}): run "
+                    "`dbt build --target local` first"
+                ) from None
+            raise StorageError(f"{duckdb_path}: cannot read the marts: {first}") from None
     points: dict[str, list[Point]] = {}
     names: set[str] = set()
     for run_id, index, status, error, params_json, metrics in rows:
@@ -319,7 +323,7 @@ def build_reports(
     duckdb_path: str,
     *,
     metric: str = DEFAULT_METRIC,
-    maximize: bool = True,
+    maximize: bool = DEFAULT_GOAL == "max",
     axes: tuple[str, str] | None = None,
 ) -> list[RunReport]:
     """Read the marts and render every run's images (nothing is written)."""
@@ -339,9 +343,13 @@ def build_reports(
             chosen = choose_axes(run_points, swept)
         best = best_point(run_points, maximize)
         errors: dict[str, int] = {}
+        examples: dict[str, str] = {}  # message with its numbers blanked -> first message
         for p in run_points:
             if not p.succeeded:
-                errors[p.error or "(no message)"] = errors.get(p.error or "(no message)", 0) + 1
+                message = p.error or "(no message)"
+                example = examples.setdefault(_NUMBERS.sub("#", message), message)
+                errors[example] = errors.get(example, 0) + 1
+        ties = 0 if best is None else sum(p.value == best.value for p in run_points)
         images: dict[str, bytes] = {}
         stem = _file_stem(run_id)
         if run_points:
@@ -362,6 +370,7 @@ def build_reports(
                 swept=swept,
                 axes=chosen,
                 best=best,
+                best_ties=ties,
                 errors=errors,
                 images=images,
             )
@@ -385,9 +394,9 @@ def render_html(reports: Sequence[RunReport], metric: str, maximize: bool, sourc
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Sweep report: {esc(metric)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Sweep report: {esc(metric)}</h1>",
-        f'<p class="muted">{len(reports)} run(s) from <code>{esc(source)}</code>; best point = '
-        f"{goal} {esc(metric)} among succeeded points. Grey cells: no succeeded point; "
-        "red x: a failed point; star: the best point.</p>",
+        f'<p class="muted">{plural(len(reports), "run")} from <code>{esc(source)}</code>; '
+        f"best point = {goal} {esc(metric)} among succeeded points. "
+        "Grey cells: no succeeded point; red x: a failed point; star: the best point.</p>",
     ]
     for report in reports:
         planned = "?" if report.planned is None else str(report.planned)
@@ -409,13 +418,22 @@ def render_html(reports: Sequence[RunReport], metric: str, maximize: bool, sourc
                 if k in report.swept
             )
             out.append(
-                f"<table><caption>best point (point_index {best.index})</caption>"
+                f"<table><caption>best point (point_index {best.index}"
+                + (
+                    f"; the first of {report.best_ties} points with this value"
+                    if report.best_ties > 1
+                    else ""
+                )
+                + ")</caption>"
                 f"<tr><th>{esc(metric)}</th><td><b>{esc(_label(best.value))}</b></td></tr>"
                 f"{cells}</table>"
             )
         if report.errors:
             ranked = sorted(report.errors.items(), key=lambda item: (-item[1], item[0]))
-            rows = "".join(f"<tr><td>{n}</td><td>{esc(e)}</td></tr>" for e, n in ranked[:5])
+            rows = "".join(
+                f"<tr><td>{n}</td><td>{esc(e)}{' (and alike)' if n > 1 else ''}</td></tr>"
+                for e, n in ranked[:5]
+            )
             if len(ranked) > 5:
                 more = sum(n for _, n in ranked[5:])
                 rows += f"<tr><td>{more}</td><td>… {len(ranked) - 5} other messages</td></tr>"
@@ -432,7 +450,7 @@ def write_report(
     out_dir: str,
     *,
     metric: str = DEFAULT_METRIC,
-    maximize: bool = True,
+    maximize: bool = DEFAULT_GOAL == "max",
     axes: tuple[str, str] | None = None,
 ) -> Path:
     """Render every run of the marts into ``out_dir``: one PNG per image and ``index.html``.
@@ -445,7 +463,10 @@ def write_report(
     matplotlib.use("Agg")  # static PNGs, no display, no browser JS
     reports = build_reports(duckdb_path, metric=metric, maximize=maximize, axes=axes)
     if not reports:
-        raise ConfigError("--duckdb", duckdb_path, "dim_runs has no runs: nothing to report")
+        raise StorageError(
+            f"no runs found: dim_runs in {duckdb_path} is empty: nothing to report "
+            "(`ara summary` says where dbt looked)"
+        )
     page = render_html(reports, metric, maximize, duckdb_path)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -468,9 +489,11 @@ def _axes(text: str) -> tuple[str, str]:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
+    goal = "max" if args.maximize else "min" if args.minimize else args.goal
     path = write_report(
-        args.duckdb, args.out, metric=args.metric, maximize=not args.minimize, axes=args.axes
+        args.duckdb, args.out, metric=args.metric, maximize=goal == "max", axes=args.axes
     )
+    begin(args)
     seconds = (datetime.now(UTC) - started).total_seconds()
     print(f"report written in {seconds:.1f}s: {path}", file=sys.stderr)
     print(path)
@@ -488,7 +511,7 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "(the same images embedded) into --out and prints the page's path (docs/report.md).",
         epilog=epilog(
             ".venv/bin/ara report",
-            ".venv/bin/ara report --metric attack_rate --minimize",
+            ".venv/bin/ara report --metric attack_rate --goal max",
             ".venv/bin/ara report --metric peak_day --axes beta,gamma --out /tmp/report",
         ),
         formatter_class=HelpFormatter,
@@ -504,9 +527,14 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     goal = p.add_mutually_exclusive_group()
     goal.add_argument(
-        "--maximize", action="store_true", help="best point = highest metric (the default)"
+        "--goal",
+        choices=("min", "max"),
+        default=DEFAULT_GOAL,
+        help=f"best is the lowest (min) or highest (max) value, as in ara summary "
+        f"(default {DEFAULT_GOAL})",
     )
-    goal.add_argument("--minimize", action="store_true", help="best point = lowest metric")
+    goal.add_argument("--maximize", action="store_true", help="the same as --goal max")
+    goal.add_argument("--minimize", action="store_true", help="the same as --goal min")
     p.add_argument(
         "--axes",
         type=_axes,

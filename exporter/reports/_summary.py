@@ -21,7 +21,14 @@ from typing import Any
 from .._console import EXIT_FAILURE, EXIT_OK, HelpFormatter, begin, epilog, number, plural
 from ..errors import ConfigError, StorageError
 
-__all__ = ["DEFAULT_GOAL", "DEFAULT_METRIC", "NoRunsFound", "add_summary_command", "run_summary"]
+__all__ = [
+    "DEFAULT_GOAL",
+    "DEFAULT_METRIC",
+    "NoRunsFound",
+    "add_summary_command",
+    "open_marts",
+    "run_summary",
+]
 
 ENV_DUCKDB_PATH = "ARA_DUCKDB_PATH"
 DEFAULT_DUCKDB_PATH = "./warehouse/analytics.duckdb"
@@ -112,10 +119,16 @@ def _params_text(params: dict[str, Any], varying: Sequence[str]) -> str:
     return ", ".join(shown)
 
 
-def _read(path: str, metric: str, goal: str) -> tuple[list[Any], dict[str, _Best], Any, Any]:
-    import duckdb  # lazy: only this command needs it
+def open_marts(path: str) -> Any:
+    """A read-only connection to the dbt DuckDB file; :class:`StorageError` (exit 1) when it is
+    missing, locked by another process or cannot be opened. Shared with ``ara report``."""
+    import duckdb  # lazy: only the commands that read the marts need it
 
-    direction = "asc" if goal == "min" else "desc"
+    if not Path(path).is_file():
+        raise StorageError(
+            f"no DuckDB file at {path}: run `dbt build --target local` first "
+            f"(it writes {ENV_DUCKDB_PATH}, default {DEFAULT_DUCKDB_PATH})"
+        )
     try:
         con = duckdb.connect(path, read_only=True)
     except duckdb.Error as exc:
@@ -126,7 +139,14 @@ def _read(path: str, metric: str, goal: str) -> tuple[list[Any], dict[str, _Best
                 f"wait for it to finish, then retry ({text})"
             ) from None
         raise StorageError(f"{path}: cannot open the DuckDB file: {text}") from None
-    with con:
+    return con
+
+
+def _read(path: str, metric: str, goal: str) -> tuple[list[Any], dict[str, _Best], Any, Any]:
+    import duckdb  # lazy: only this command needs it
+
+    direction = "asc" if goal == "min" else "desc"
+    with open_marts(path) as con:
         try:
             runs = con.execute(_RUNS).fetchall()
             best_rows = con.execute(_BEST.format(direction=direction), [metric] * 3).fetchall()
@@ -166,11 +186,6 @@ def run_summary(
         raise ConfigError("--metric", metric, "must be 1-128 of A-Z a-z 0-9 _ . : -")
     if goal not in ("min", "max"):
         raise ConfigError("--goal", goal, "must be min or max")
-    if not Path(duckdb_path).is_file():
-        raise StorageError(
-            f"no DuckDB file at {duckdb_path}: run `dbt build --target local` first "
-            f"(it writes {ENV_DUCKDB_PATH}, default {DEFAULT_DUCKDB_PATH})"
-        )
     runs, best, varying, ranges = _read(duckdb_path, metric, goal)
     if not runs:
         raise NoRunsFound(
