@@ -139,7 +139,8 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=epilog(
             ".venv/bin/ara sweep --root ./warehouse",
             ".venv/bin/ara sweep --root s3://bucket/prefix --runs 1 --workers 4",
-            ".venv/bin/ara sweep --root ./warehouse --skip-shard sir-baseline:2   # a partial run",
+            ".venv/bin/ara sweep --root ./warehouse --points-per-shard 48 "
+            "--skip-shard sir-baseline:2   # a partial run",
         ),
         formatter_class=HelpFormatter,
     )

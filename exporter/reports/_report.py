@@ -17,7 +17,6 @@ import io
 import itertools
 import json
 import math
-import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -28,7 +27,7 @@ from typing import Any
 
 from .._console import HelpFormatter, begin, epilog, number, plural
 from ..errors import ConfigError, InvalidFieldError, StorageError
-from ._summary import DEFAULT_GOAL, open_marts
+from ._summary import DEFAULT_GOAL, add_duckdb_argument, open_marts
 
 __all__ = [
     "Point",
@@ -42,8 +41,6 @@ __all__ = [
     "write_report",
 ]
 
-ENV_DUCKDB_PATH = "ARA_DUCKDB_PATH"
-DEFAULT_DUCKDB_PATH = "./warehouse/analytics.duckdb"
 DEFAULT_OUT = "./warehouse/report"
 DEFAULT_METRIC = "peak_infected"  # with DEFAULT_GOAL: the best point ara summary names
 REPORT_FILE = "index.html"
@@ -516,11 +513,7 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         ),
         formatter_class=HelpFormatter,
     )
-    p.add_argument(
-        "--duckdb",
-        default=os.environ.get(ENV_DUCKDB_PATH, DEFAULT_DUCKDB_PATH),
-        help=f"the dbt DuckDB file (env {ENV_DUCKDB_PATH}; default {DEFAULT_DUCKDB_PATH})",
-    )
+    add_duckdb_argument(p)
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument(
         "--metric", default=DEFAULT_METRIC, help=f"metric to draw (default {DEFAULT_METRIC})"

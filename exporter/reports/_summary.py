@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_GOAL",
     "DEFAULT_METRIC",
     "NoRunsFound",
+    "add_duckdb_argument",
     "add_summary_command",
     "open_marts",
     "run_summary",
@@ -230,6 +231,15 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_duckdb_argument(p: argparse.ArgumentParser) -> None:
+    """``--duckdb``: the marts' DuckDB file, for every command that reads the marts."""
+    p.add_argument(
+        "--duckdb",
+        default=os.environ.get(ENV_DUCKDB_PATH, DEFAULT_DUCKDB_PATH),
+        help=f"the dbt DuckDB file (env {ENV_DUCKDB_PATH}; default {DEFAULT_DUCKDB_PATH})",
+    )
+
+
 def add_summary_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "summary",
@@ -246,11 +256,7 @@ def add_summary_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         ),
         formatter_class=HelpFormatter,
     )
-    p.add_argument(
-        "--duckdb",
-        default=os.environ.get(ENV_DUCKDB_PATH, DEFAULT_DUCKDB_PATH),
-        help=f"the dbt DuckDB file (env {ENV_DUCKDB_PATH}; default {DEFAULT_DUCKDB_PATH})",
-    )
+    add_duckdb_argument(p)
     p.add_argument(
         "--metric",
         default=DEFAULT_METRIC,
