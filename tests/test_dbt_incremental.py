@@ -15,7 +15,7 @@ must hold the same rows. The raw objects are written with the exporter's own API
 3. A late retry of the old run (outside the lookback): a plain build leaves it stale, the
    documented way (var ``reprocess_run_ids``) brings it in.
 
-Six ``dbt build`` invocations in all.
+Six ``dbt build`` invocations in all; two more for a window of 1.0 files (no ``write_id``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from _dbt_scenario import Dbt
 
@@ -262,3 +264,46 @@ def test_a_late_retry_outside_the_lookback_needs_reprocess_run_ids(new_work: Sto
     )
     assert (status, failed) == ("complete", 1)
 
+
+def _as_schema_1_0(path: Path) -> None:
+    """Rewrite one object as a 1.0 exporter wrote it: no write_id column, schema_version 1.0."""
+    table = pq.read_table(path)
+    table = table.drop_columns(["write_id"])
+    index = table.schema.get_field_index("schema_version")
+    table = table.set_column(
+        index, table.schema.field(index), pa.array(["1.0"] * table.num_rows, pa.string())
+    )
+    metadata = {**(table.schema.metadata or {}), b"schema_version": b"1.0"}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def test_a_window_of_schema_1_0_files_builds_like_a_full_refresh(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """1.0 objects (no write_id) among 1.1 ones: the full build reads both by name, and an
+    incremental build whose window holds 1.0 objects only still has the column (null)."""
+    base = tmp_path_factory.mktemp("dbt_incremental_1_0")
+    root = base / "raw"
+    legacy = _run(root, "legacy-run", NOW)  # in the window
+    _run(root, "current-run", NOW - timedelta(days=40))  # 1.1 objects, outside the window
+    converted = [
+        path
+        for dataset in ("effective_params", "outcomes")
+        for path in root.glob(f"{dataset}/run_date={legacy.run_date}/*/*.parquet")
+    ]
+    assert len(converted) == 2 * SHARDS
+    for path in converted:
+        _as_schema_1_0(path)
+    dbt = Dbt(base / "dbt", str(root), vars={"test_whole_store": True})
+    _build(dbt, "--full-refresh")
+    full = {model: _rows(dbt, model) for model in (*MARTS, *STAGING)}
+    dbt.vars = WINDOWED
+    _build(dbt)  # the window's outcomes and params objects are all 1.0
+    for model, rows in full.items():
+        assert _rows(dbt, model) == rows, model
+    by_run = dict(
+        dbt.query("select run_id, count(write_id) from stg_sweep__outcomes group by run_id")
+    )
+    assert by_run == {"legacy-run": 0, "current-run": POINTS_PER_SHARD * SHARDS}
+    mixed = dict(dbt.query("select run_id, mixed_write_shard_count from dim_runs"))
+    assert mixed == {"legacy-run": 0, "current-run": 0}
