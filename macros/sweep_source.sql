@@ -15,18 +15,25 @@
     {{ source('sweep', table_name) }}
 {%- endmacro %}
 
-{#- source() is called unconditionally so dbt records the dependency when it parses. -#}
+{#- source() is called unconditionally so dbt records the dependency when it parses.
+
+    The files are read `union all by name` with the empty typed relation: a column that no file
+    read has (write_id, added in 1.1, when every file of a window is a 1.0 file) is still there,
+    null, with the contract's type. -#}
 {% macro duckdb__sweep_source(table_name) -%}
     {%- set relation = source('sweep', table_name) -%}
     {%- if execute and is_incremental() -%}
         {#- an incremental build of a staging table: only the run window's files -#}
-        {{ athena_run_analytics.window_source(relation, table_name) }}
+        {{ athena_run_analytics.with_contract_columns(
+            athena_run_analytics.window_source(relation, table_name), table_name) }}
     {%- elif execute and not athena_run_analytics.external_source_has_files(relation) -%}
         {%- set glob = modules.re.search("read_parquet\\(\\s*'((?:[^']|'')*)'", relation.external or '') -%}
         {%- do exceptions.warn("Warning: source sweep." ~ table_name ~ " has no files: nothing matches "
             ~ (glob.group(1) if glob else relation.external) ~ " (the warehouse root; a typo, "
             ~ "or a dataset the feature gate turned off?). It reads as empty.") -%}
         {{ athena_run_analytics.empty_source_relation('sweep', table_name) }}
+    {%- elif execute -%}
+        {{ athena_run_analytics.with_contract_columns(relation, table_name) }}
     {%- else -%}
         {{ relation }}
     {%- endif -%}

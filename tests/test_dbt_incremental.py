@@ -8,11 +8,14 @@ must hold the same rows. The raw objects are written with the exporter's own API
 1. An old run (run_date 40 days ago, outside the default lookback of 3 days) and a recent,
    partial run; first build.
 2. New work: a new run, a run under each feature gate, the partial run's late shard, a retried
-   shard with new content and a failed point retried as succeeded; incremental build.
+   shard with new content (new metrics; another retried shard with new params too), a failed
+   point retried as succeeded, a shard left as a mixed pair (new params object, old outcomes:
+   a worker killed between its two writes), and a run retried under the params gate with every
+   point failing (its run_date's params objects and metric rows are all gone); incremental build.
 3. A late retry of the old run (outside the lookback): a plain build leaves it stale, the
    documented way (var ``reprocess_run_ids``) brings it in.
 
-Six ``dbt build`` invocations in all.
+Six ``dbt build`` invocations in all; two more for a window of 1.0 files (no ``write_id``).
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from _dbt_scenario import Dbt
 
 from exporter import ExportSettings, RunContext, RunRef, ShardWriter, export_run_context
+from exporter._contract import object_key
 
 pytestmark = pytest.mark.dbt
 
@@ -65,11 +71,13 @@ def _shard(
     scale: float = 1.0,
     failed: frozenset[int] = frozenset(),
     settings: ExportSettings = ON,
+    beta_shift: float = 0.0,
 ) -> None:
     with ShardWriter(str(root), run, shard_id, attempt=attempt, settings=settings) as writer:
         for index in run.shard_points(shard_id):
             started = NOW - timedelta(minutes=10, seconds=index)
-            params = {"beta": 0.1 * (index + 1), "population": 1000 + index, "model": "sir"}
+            beta = 0.1 * (index + 1) + beta_shift
+            params = {"beta": beta, "population": 1000 + index, "model": "sir"}
             if index in failed:
                 writer.add_point(
                     index, params, started_at=started, finished_at=NOW, error="diverged"
@@ -133,6 +141,8 @@ class Store:
     full: Dbt
     old: RunRef
     recent: RunRef
+    pair: RunRef
+    rollback: RunRef
 
 
 @pytest.fixture(scope="module")
@@ -141,10 +151,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     root = base / "raw"
     old = _run(root, "old-run", NOW - timedelta(days=40))
     recent = _run(root, "recent-run", NOW - timedelta(hours=1), skip={2}, failed=frozenset({1, 5}))
+    pair = _run(root, "pair-run", NOW - timedelta(hours=1))
+    rollback = _run(root, "rollback-run", NOW - timedelta(days=2))  # alone on its run_date
     inc = Dbt(base / "inc", str(root), vars=WINDOWED)
     full = Dbt(base / "full", str(root))
     _build(inc)
-    yield Store(root, inc, full, old, recent)
+    yield Store(root, inc, full, old, recent, pair, rollback)
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +167,20 @@ def new_work(store: Store) -> Store:
     _run(root, "gated-no-context", NOW, settings=NO_CONTEXT)
     _run(root, "gated-no-params", NOW, settings=NO_PARAMS, skip={0})
     _shard(root, store.recent, 2)  # the late shard of the partial run
-    _shard(root, store.recent, 1, attempt=2, scale=3.0)  # retried: its failed point 5 succeeds
+    # retried with new params (a new write_id on both objects): its failed point 5 succeeds
+    _shard(root, store.recent, 1, attempt=2, scale=3.0, beta_shift=1.0)
     _shard(root, store.recent, 0, attempt=2, scale=2.0)  # new content; point 1 succeeds
+    # a mixed pair: the retry's params object, the first attempt's outcomes (killed in between)
+    outcomes = root / object_key("outcomes", store.pair.run_date, store.pair.run_id, 0)
+    first_write = outcomes.read_bytes()
+    _shard(root, store.pair, 0, attempt=2, scale=4.0)
+    outcomes.write_bytes(first_write)
+    # the rollback run is retried under the params gate and every point fails: its run_date
+    # (no other run) loses every params object and every metric row
+    for shard in range(SHARDS):
+        points = frozenset(store.rollback.shard_points(shard))
+        _shard(root, store.rollback, shard, attempt=2, settings=NO_PARAMS, failed=points)
+    assert not list(root.glob(f"effective_params/run_date={store.rollback.run_date}/*/*.parquet"))
     _build(store.inc)
     _build(store.full, "--full-refresh")
     return store
@@ -171,7 +195,19 @@ def test_incremental_build_equals_a_full_refresh(new_work: Store) -> None:
         "new-run": "complete",
         "gated-no-context": "partial",
         "gated-no-params": "partial",
+        "pair-run": "complete",
+        "rollback-run": "failed",
     }
+    mixed = dict(new_work.inc.query("select run_id, mixed_write_shard_count from dim_runs"))
+    assert mixed == {**dict.fromkeys(status, 0), "pair-run": 1}
+    # the rollback run's params and metric rows are gone, as in the raw objects
+    ((params, summaries, with_params),) = new_work.inc.query(
+        "select (select count(*) from fct_point_params where run_id = 'rollback-run'), "
+        "(select count(*) from fct_run_metric_summary where run_id = 'rollback-run'), "
+        "(select count(*) filter (where has_params) from fct_point_outcomes "
+        "where run_id = 'rollback-run')"
+    )
+    assert (params, summaries, with_params) == (0, 0, 0)
     # the retried shards replaced their rows, never duplicated them
     ((rows, points, attempts, failed),) = new_work.inc.query(
         "select count(*), count(distinct point_index), max(attempt), "
@@ -184,6 +220,11 @@ def test_incremental_build_equals_a_full_refresh(new_work: Store) -> None:
         "where run_id = 'recent-run' and point_index = 0"
     )
     assert peak == 2.0  # the retried shard's content, not the first attempt's
+    ((beta,),) = new_work.inc.query(
+        "select param_value_double from fct_point_params "
+        "where run_id = 'recent-run' and point_index = 4 and param_name = 'beta'"
+    )
+    assert beta == pytest.approx(1.5)  # the retry's params (0.5 + 1.0), not the first write's
 
 
 def test_incremental_build_reads_only_the_window(new_work: Store) -> None:
@@ -222,3 +263,47 @@ def test_a_late_retry_outside_the_lookback_needs_reprocess_run_ids(new_work: Sto
         "select run_status, failed_point_count from dim_runs where run_id = 'old-run'"
     )
     assert (status, failed) == ("complete", 1)
+
+
+def _as_schema_1_0(path: Path) -> None:
+    """Rewrite one object as a 1.0 exporter wrote it: no write_id column, schema_version 1.0."""
+    table = pq.read_table(path)
+    table = table.drop_columns(["write_id"])
+    index = table.schema.get_field_index("schema_version")
+    table = table.set_column(
+        index, table.schema.field(index), pa.array(["1.0"] * table.num_rows, pa.string())
+    )
+    metadata = {**(table.schema.metadata or {}), b"schema_version": b"1.0"}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def test_a_window_of_schema_1_0_files_builds_like_a_full_refresh(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """1.0 objects (no write_id) among 1.1 ones: the full build reads both by name, and an
+    incremental build whose window holds 1.0 objects only still has the column (null)."""
+    base = tmp_path_factory.mktemp("dbt_incremental_1_0")
+    root = base / "raw"
+    legacy = _run(root, "legacy-run", NOW)  # in the window
+    _run(root, "current-run", NOW - timedelta(days=40))  # 1.1 objects, outside the window
+    converted = [
+        path
+        for dataset in ("effective_params", "outcomes")
+        for path in root.glob(f"{dataset}/run_date={legacy.run_date}/*/*.parquet")
+    ]
+    assert len(converted) == 2 * SHARDS
+    for path in converted:
+        _as_schema_1_0(path)
+    dbt = Dbt(base / "dbt", str(root), vars={"test_whole_store": True})
+    _build(dbt, "--full-refresh")
+    full = {model: _rows(dbt, model) for model in (*MARTS, *STAGING)}
+    dbt.vars = WINDOWED
+    _build(dbt)  # the window's outcomes and params objects are all 1.0
+    for model, rows in full.items():
+        assert _rows(dbt, model) == rows, model
+    by_run = dict(
+        dbt.query("select run_id, count(write_id) from stg_sweep__outcomes group by run_id")
+    )
+    assert by_run == {"legacy-run": 0, "current-run": POINTS_PER_SHARD * SHARDS}
+    mixed = dict(dbt.query("select run_id, mixed_write_shard_count from dim_runs"))
+    assert mixed == {"legacy-run": 0, "current-run": 0}
