@@ -44,6 +44,7 @@ MODELS = (
     "int_outcome_metrics_unpivoted",
     "fct_point_outcomes",
     "dim_runs",
+    "fct_point_params",
     "fct_run_metric_summary",
 )
 
@@ -126,6 +127,16 @@ def test_exact_percentile_is_one_definition_on_both_engines(athena_nodes: dict) 
     )
 
 
+@pytest.mark.parametrize(
+    "doc", ["README.md", "docs/dbt.md", "docs/athena-parity.md", "models/docs.md"]
+)
+def test_the_percentile_definition_is_stated(doc: str) -> None:
+    """The issue: the README gave p50/p95 without saying which; each reader's page says it."""
+    text = " ".join((REPO / doc).read_text().split())
+    assert "linear interpolation between the closest ranks" in text, doc
+    assert "p50" in text and "2.5" in text and "3.85" in text, doc
+
+
 # --- the whole project, emulated ------------------------------------------------------------
 
 
@@ -173,6 +184,41 @@ def test_awkward_parameters_read_the_same_and_as_documented(
         json.loads(athena[0][-1]) == json.loads(local[0][-1]) == AWKWARD_POINTS[0]["k_nested_float"]
     )
     assert [r[:-1] for r in athena] == [r[:-1] for r in local]
+
+
+def test_awkward_parameters_in_long_format_read_the_same_and_as_documented(
+    emulated: AthenaEmulation, emulation_local: Dbt
+) -> None:
+    """fct_point_params of the awkward run: each value's type and its typed columns as
+    docs/athena-parity.md states them, the same on both engines (nested floats aside)."""
+    sql = (
+        "select point_index, param_name, param_type, param_value_json, param_value_bigint, "
+        "param_value_double, param_value_boolean, param_value_string from {}fct_point_params "
+        f"where run_id = '{AWKWARD_RUN_ID}' order by 1, 2"
+    )
+    athena = emulated.query(sql.format('awsdatacatalog."sweep_analytics_dbt".'))
+    local = emulation_local.query(sql.format("main."))
+    assert len(athena) == sum(len(p) for p in AWKWARD_POINTS)
+    rows = {(r[0], r[1]): r[2:] for r in athena}
+    assert rows[(0, "k_tiny")] == ("float", "1e-07", None, 1e-07, None, None)
+    assert rows[(0, "k_huge")] == ("float", "6.02e+23", None, 6.02e23, None, None)
+    assert rows[(0, "k_subnormal")] == ("float", "5e-324", None, 5e-324, None, None)
+    assert rows[(1, "k_tiny")][:2] == ("float", "-0.0")
+    assert rows[(0, "k_half")] == ("float", "2.5", None, 2.5, None, None)
+    assert rows[(0, "k_big")] == ("integer", str(2**62), 2**62, float(2**62), None, None)
+    # an integer beyond bigint: no bigint (never rounded, never a failed query), the rest kept
+    assert rows[(0, "k_beyond")] == ("integer", str(2**64 - 1), None, float(2**64 - 1), None, None)
+    assert rows[(2, "k_int")][2] == 2**63 - 1
+    assert rows[(0, "k_numeric_text")] == ("string", '"0.15"', None, None, None, "0.15")
+    assert rows[(2, "k_label")] == ("string", '"1e-07"', None, None, None, "1e-07")
+    assert rows[(0, "k_flag")] == ("boolean", "true", None, None, True, None)
+    assert rows[(0, "k_nothing")] == ("null", "null", None, None, None, None)
+    assert rows[(0, "k_nested_float")][:2] == ("array", "[1.0E-7,6.02E23]")  # Athena's spelling
+
+    def normal(row: tuple[object, ...]) -> tuple[object, ...]:
+        return (*row[:3], _nested_as_json(str(row[3])), *row[4:])
+
+    assert [normal(r) for r in athena] == [normal(r) for r in local]
 
 
 def test_runbook_example_queries_run_and_agree_with_the_marts(
