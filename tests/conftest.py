@@ -74,9 +74,11 @@ def s3_bucket(moto: Moto) -> str:
 
 
 # The offline Athena emulation's session fixtures (tests/athena_emulation/fixtures.py), for any
-# test module: athena_compiled, athena_nodes, emulated, emulation_local, emulation_warehouse.
+# test module: athena_compiled, athena_nodes, emulated, emulation_local, emulation_warehouse,
+# athena_incremental_compiled.
 from athena_emulation.fixtures import (  # noqa: E402, F401
     athena_compiled,
+    athena_incremental_compiled,
     athena_nodes,
     emulated,
     emulation_local,

@@ -21,15 +21,24 @@ import duckdb
 import pytest
 from _dbt_scenario import REPO, Dbt
 from athena_emulation import (
+    CATALOG,
     AthenaEmulation,
     CompiledNode,
     EmulationError,
+    compiled_nodes,
     differences,
     sql_blocks,
     to_duckdb,
 )
 from athena_emulation._trino import json_extract, json_extract_scalar, register
-from athena_emulation.fixtures import AWKWARD_POINTS, AWKWARD_RUN_ID, DBT_VARS, Warehouse
+from athena_emulation.fixtures import (
+    AWKWARD_POINTS,
+    AWKWARD_RUN_ID,
+    DBT_VARS,
+    MARTS,
+    WINDOW_SINCE,
+    Warehouse,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,6 +53,7 @@ MODELS = (
     "int_outcome_metrics_unpivoted",
     "fct_point_outcomes",
     "dim_runs",
+    "fct_point_params",
     "fct_run_metric_summary",
 )
 
@@ -126,6 +136,16 @@ def test_exact_percentile_is_one_definition_on_both_engines(athena_nodes: dict) 
     )
 
 
+@pytest.mark.parametrize(
+    "doc", ["README.md", "docs/dbt.md", "docs/athena-parity.md", "models/docs.md"]
+)
+def test_the_percentile_definition_is_stated(doc: str) -> None:
+    """The issue: the README gave p50/p95 without saying which; each reader's page says it."""
+    text = " ".join((REPO / doc).read_text().split())
+    assert "linear interpolation between the closest ranks" in text, doc
+    assert "p50" in text and "2.5" in text and "3.85" in text, doc
+
+
 # --- the whole project, emulated ------------------------------------------------------------
 
 
@@ -175,6 +195,41 @@ def test_awkward_parameters_read_the_same_and_as_documented(
     assert [r[:-1] for r in athena] == [r[:-1] for r in local]
 
 
+def test_awkward_parameters_in_long_format_read_the_same_and_as_documented(
+    emulated: AthenaEmulation, emulation_local: Dbt
+) -> None:
+    """fct_point_params of the awkward run: each value's type and its typed columns as
+    docs/athena-parity.md states them, the same on both engines (nested floats aside)."""
+    sql = (
+        "select point_index, param_name, param_type, param_value_json, param_value_bigint, "
+        "param_value_double, param_value_boolean, param_value_string from {}fct_point_params "
+        f"where run_id = '{AWKWARD_RUN_ID}' order by 1, 2"
+    )
+    athena = emulated.query(sql.format('awsdatacatalog."sweep_analytics_dbt".'))
+    local = emulation_local.query(sql.format("main."))
+    assert len(athena) == sum(len(p) for p in AWKWARD_POINTS)
+    rows = {(r[0], r[1]): r[2:] for r in athena}
+    assert rows[(0, "k_tiny")] == ("float", "1e-07", None, 1e-07, None, None)
+    assert rows[(0, "k_huge")] == ("float", "6.02e+23", None, 6.02e23, None, None)
+    assert rows[(0, "k_subnormal")] == ("float", "5e-324", None, 5e-324, None, None)
+    assert rows[(1, "k_tiny")][:2] == ("float", "-0.0")
+    assert rows[(0, "k_half")] == ("float", "2.5", None, 2.5, None, None)
+    assert rows[(0, "k_big")] == ("integer", str(2**62), 2**62, float(2**62), None, None)
+    # an integer beyond bigint: no bigint (never rounded, never a failed query), the rest kept
+    assert rows[(0, "k_beyond")] == ("integer", str(2**64 - 1), None, float(2**64 - 1), None, None)
+    assert rows[(2, "k_int")][2] == 2**63 - 1
+    assert rows[(0, "k_numeric_text")] == ("string", '"0.15"', None, None, None, "0.15")
+    assert rows[(2, "k_label")] == ("string", '"1e-07"', None, None, None, "1e-07")
+    assert rows[(0, "k_flag")] == ("boolean", "true", None, None, True, None)
+    assert rows[(0, "k_nothing")] == ("null", "null", None, None, None, None)
+    assert rows[(0, "k_nested_float")][:2] == ("array", "[1.0E-7,6.02E23]")  # Athena's spelling
+
+    def normal(row: tuple[object, ...]) -> tuple[object, ...]:
+        return (*row[:3], _nested_as_json(str(row[3])), *row[4:])
+
+    assert [normal(r) for r in athena] == [normal(r) for r in local]
+
+
 def test_runbook_example_queries_run_and_agree_with_the_marts(
     emulated: AthenaEmulation, emulation_local: Dbt
 ) -> None:
@@ -194,6 +249,53 @@ def test_runbook_example_queries_run_and_agree_with_the_marts(
     assert one_run == [(0, 0, None, None)]  # the runbook's run is not in this warehouse
     for query in queries[3:]:
         emulated.run_athena(query)
+
+
+# --- the incremental build: each mart's incremental branch, the window-scoped data tests ----
+
+
+def _multiset(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    return sorted(rows, key=repr)
+
+
+def test_the_incremental_branch_of_every_mart_equals_the_full_build_in_its_window(
+    emulated: AthenaEmulation, athena_incremental_compiled: Dbt
+) -> None:
+    """What dbt-athena's insert_overwrite writes into the window's partitions (the compiled
+    incremental SELECT) is the full build's rows of those run_dates: no run of the window lost
+    or half-counted, none from outside it."""
+    nodes = {n.name: n for n in compiled_nodes(athena_incremental_compiled.target_path).values()}
+    for mart in MARTS:
+        sql = nodes[mart].sql
+        assert f"run_date >= date '{WINDOW_SINCE.isoformat()}'" in sql, mart
+        incremental = emulated.query(to_duckdb(sql))
+        relation = f'{CATALOG}."sweep_analytics_dbt"."{mart}"'
+        full = emulated.query(f"SELECT * FROM {relation}")
+        columns = [r[0] for r in emulated.query(f"DESCRIBE {relation}")]
+        in_window = [r for r in full if r[columns.index("run_date")] >= WINDOW_SINCE]
+        assert 0 < len(in_window) < len(full), mart  # the window holds some runs, not all
+        assert _multiset(incremental) == _multiset(in_window), mart
+
+
+def test_the_window_scoped_data_tests_run_and_pass(
+    emulated: AthenaEmulation,
+    athena_incremental_compiled: Dbt,
+    athena_nodes: dict[str, CompiledNode],
+) -> None:
+    """The data tests a `dbt build --target athena` runs after the first (scoped to the run
+    window) build and pass in the emulation, and fail no more rows than the whole-store ones."""
+    scoped = compiled_nodes(athena_incremental_compiled.target_path)
+    tests = {uid: n for uid, n in scoped.items() if n.resource_type == "test"}
+    whole = {n.name for n in athena_nodes.values() if n.resource_type == "test"}
+    assert {n.name for n in tests.values()} == whole
+    windowed = [n for n in tests.values() if f"date '{WINDOW_SINCE.isoformat()}'" in n.sql]
+    assert len(windowed) >= len(tests) - 2, [n.name for n in tests.values() if n not in windowed]
+    failures = emulated.data_test_failures(tests)
+    whole_failures = emulated.data_test_failures(athena_nodes)
+    for node in tests.values():
+        if node.severity == "error":
+            assert failures[node.name] == 0, node.name
+        assert failures[node.name] <= whole_failures[node.name], node.name
 
 
 # --- the emulation fails when the athena SQL behaves differently -----------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlglot
 from _dbt_scenario import Dbt
-from conftest import Moto
+from athena_emulation.fixtures import MARTS
 from sqlglot.errors import ErrorLevel
 
 pytestmark = pytest.mark.dbt
@@ -147,37 +147,11 @@ def test_a_data_dir_beside_the_raw_export_is_accepted(athena: Dbt) -> None:
     beside.run("run-operation", "assert_outside_raw_export", "--target", "athena")
 
 
-MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
-
-
 @pytest.fixture(scope="module")
-def athena_incremental(athena: Dbt, moto_server: Moto) -> Dbt:
-    """The marts already exist in the Glue catalog (as after a first build), so dbt-athena
-    compiles their incremental branch; a late retry is named in var reprocess_run_ids."""
-    glue = moto_server.client("glue")
-    schema = "sweep_analytics_dbt"
-    glue.create_database(DatabaseInput={"Name": schema})
-    data_dir = athena.env["ARA_ATHENA_DATA_DIR"]
-    for name in MARTS:
-        glue.create_table(
-            DatabaseName=schema,
-            TableInput={
-                "Name": name,
-                "TableType": "EXTERNAL_TABLE",
-                "StorageDescriptor": {
-                    "Columns": [{"Name": "run_date", "Type": "date"}],
-                    "Location": f"{data_dir}{schema}/{name}/",
-                },
-            },
-        )
-    dbt = Dbt(
-        athena.workdir / "incremental",
-        athena.warehouse_root,
-        env=athena.env,
-        vars={"reprocess_run_ids": ["old-run-1"], "lookback_days": 2},
-    )
-    dbt.run("compile", "--target", "athena", "--select", "marts")
-    return dbt
+def athena_incremental(athena_incremental_compiled: Dbt) -> Dbt:
+    """The session's compile with the marts already in the Glue catalog (athena_emulation.
+    fixtures): their incremental branch, a late retry named in var reprocess_run_ids."""
+    return athena_incremental_compiled
 
 
 def test_the_incremental_branch_compiles_and_parses_as_athena_sql(

@@ -14,8 +14,10 @@ Reusable by any test (tests/test_athena_emulation.py is the main user):
   Parquet, timestamps as UTC wall clock in milliseconds), dbt's schema for the models.
   :meth:`~AthenaEmulation.build` runs every compiled model in dependency order,
   :meth:`~AthenaEmulation.data_test_failures` every compiled data test.
-- :func:`compile_athena` compiles the project for the athena target against the moto server
-  (tests/conftest.py), once, and :func:`compiled_nodes` reads the models and tests from it.
+- :func:`compiled_nodes` reads the compiled models and data tests of a `dbt compile --target
+  athena`; the session fixtures in :mod:`athena_emulation.fixtures` (athena_compiled: the first
+  build's SQL; athena_incremental_compiled: the marts' incremental branch and the data tests
+  scoped to the run window) compile the project against the moto server (tests/conftest.py).
 
 What the emulation cannot follow is listed in docs/athena-parity.md.
 """
@@ -35,11 +37,13 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from exporter._contract import SCHEMA_VERSION
 from exporter.athena import SQL_DIR
 
 from ._trino import EmulationError, register
 
 __all__ = [
+    "CATALOG",
     "AthenaEmulation",
     "CompiledNode",
     "EmulationError",
@@ -162,7 +166,7 @@ def _ddl_columns(table: str) -> list[tuple[str, str]]:
     sql = (
         sql.replace("${database}", "db")
         .replace("${root}", "s3://b")
-        .replace("${schema_version}", "1.0")
+        .replace("${schema_version}", SCHEMA_VERSION)
     )
     tree = sqlglot.parse_one(sql, read="athena")
     columns = [

@@ -1,11 +1,15 @@
 """pytest fixtures around the emulation, for any test module to import:
 
-    athena_compiled, athena_nodes, emulated, emulation_local, emulation_warehouse
+    athena_compiled, athena_nodes, emulated, emulation_local, emulation_warehouse,
+    athena_incremental_compiled
 
 (tests/conftest.py imports them, so every test module can ask for them by name.)
 
 Session-scoped: one export, one `dbt compile --target athena` (against the moto server), one
 `dbt build --target local`, one emulated build, shared by every user in the session.
+``athena_incremental_compiled`` is a second compile (its own workdir) with the marts already in
+the Glue catalog: the incremental branch of each mart and the data tests scoped to the run
+window (WINDOW_SINCE), as a `dbt build --target athena` after the first one runs them.
 
 The warehouse holds the reference sweep (tests/_dbt_scenario.py) and one run with awkward
 parameter types (AWKWARD_RUN_ID), read as the typed columns AWKWARD_COLUMNS of
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +36,11 @@ __all__ = [
     "AWKWARD_POINTS",
     "AWKWARD_RUN_ID",
     "DBT_VARS",
+    "MARTS",
+    "WINDOW_SINCE",
     "Warehouse",
     "athena_compiled",
+    "athena_incremental_compiled",
     "athena_nodes",
     "emulated",
     "emulation_local",
@@ -90,6 +97,11 @@ REFERENCE_COLUMNS = {
     "model": "string",
 }
 DBT_VARS = {"point_param_columns": {**REFERENCE_COLUMNS, **AWKWARD_COLUMNS}}
+
+MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
+#: the run window of athena_incremental_compiled: sir-fine-step, sir-large-town and the awkward
+#: run are in it, sir-baseline (2026-11-20) is not, whatever today's date (from 2026-11-21 on)
+WINDOW_SINCE = date(2026, 11, 21)
 
 
 @dataclass(frozen=True)
@@ -175,3 +187,45 @@ def emulated(
     emulation.build(athena_nodes)
     yield emulation
     emulation.close()
+
+
+@pytest.fixture(scope="session")
+def athena_incremental_compiled(
+    athena_compiled: Dbt, moto_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Dbt:
+    """`dbt compile --target athena` with the marts already in the Glue catalog (as after a first
+    build), so dbt-athena compiles their incremental branch, and with the data tests scoped to
+    the run window (test_whole_store false): lookback_days reaches back to WINDOW_SINCE, and a
+    late retry is named in var reprocess_run_ids. Its own workdir: the shared compile's
+    target/ stays as it is."""
+    glue = moto_server.client("glue")
+    schema = "sweep_analytics_dbt"
+    if schema not in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
+        glue.create_database(DatabaseInput={"Name": schema})
+    data_dir = athena_compiled.env["ARA_ATHENA_DATA_DIR"]
+    for name in MARTS:
+        glue.create_table(
+            DatabaseName=schema,
+            TableInput={
+                "Name": name,
+                "TableType": "EXTERNAL_TABLE",
+                "StorageDescriptor": {
+                    "Columns": [{"Name": "run_date", "Type": "date"}],
+                    "Location": f"{data_dir}{schema}/{name}/",
+                },
+            },
+        )
+    lookback = max(0, (datetime.now(UTC).date() - WINDOW_SINCE).days)
+    dbt = Dbt(
+        tmp_path_factory.mktemp("emulation_athena_incremental"),
+        athena_compiled.warehouse_root,
+        env=athena_compiled.env,
+        vars={
+            **DBT_VARS,
+            "reprocess_run_ids": ["old-run-1"],
+            "lookback_days": lookback,
+            "test_whole_store": False,
+        },
+    )
+    dbt.run("compile", "--target", "athena")
+    return dbt
