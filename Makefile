@@ -32,7 +32,7 @@ demo: $(STAMP) ## reference sweep into ./warehouse, build the marts, print a sum
 	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report
 
 test: $(STAMP) ## run the whole test suite (timestamp tests once more under a non-UTC zone)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile   # 2 workers, one test file each at a time
 	TZ=America/New_York $(BIN)/pytest -q tests/test_export.py tests/test_validation.py \
 		-k "timestamp or midnight or aware or next_day"
 
