@@ -46,7 +46,7 @@ lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/sqlfluff lint models
 	cd exporter/athena/sql && ../../../$(BIN)/sqlfluff lint .   # Athena DDL: its own nested .sqlfluff
 
-bench: $(STAMP) ## exporter throughput and memory against raw pyarrow (docs/benchmarks.md)
+bench: $(STAMP) ## shard writer vs the plain floor, memory, incremental dbt builds (docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_shard_write.py --repeat 5
 	$(MAKE) --no-print-directory bench-dbt
 
