@@ -19,6 +19,19 @@ from typing import Any
 from exporter.reference import plan_points, reference_configs, resolve_params, run_sweep
 
 REPO = Path(__file__).resolve().parent.parent
+#: Every model of the dbt project, staging to marts (tests check the project has exactly these).
+PROJECT_MODELS = (
+    "stg_sweep__run_contexts",
+    "stg_sweep__effective_params",
+    "stg_sweep__outcomes",
+    "int_effective_params_unpivoted",
+    "int_outcomes_joined_to_params",
+    "int_outcome_metrics_unpivoted",
+    "fct_point_outcomes",
+    "dim_runs",
+    "fct_point_params",
+    "fct_run_metric_summary",
+)
 DBT = str(Path(sys.executable).with_name("dbt"))
 POINTS_PER_SHARD = 4
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from _dbt_scenario import REPO, Dbt
+from _dbt_scenario import PROJECT_MODELS, REPO, Dbt
 from athena_emulation import (
     CATALOG,
     AthenaEmulation,
@@ -44,18 +44,7 @@ from hypothesis import strategies as st
 
 pytestmark = pytest.mark.dbt
 
-MODELS = (
-    "stg_sweep__run_contexts",
-    "stg_sweep__effective_params",
-    "stg_sweep__outcomes",
-    "int_effective_params_unpivoted",
-    "int_outcomes_joined_to_params",
-    "int_outcome_metrics_unpivoted",
-    "fct_point_outcomes",
-    "dim_runs",
-    "fct_point_params",
-    "fct_run_metric_summary",
-)
+MODELS = PROJECT_MODELS
 
 
 #: documented as engine-specific (docs/athena-parity.md): JSON text of an array/object holding a

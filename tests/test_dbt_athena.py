@@ -14,24 +14,13 @@ from typing import Any
 
 import pytest
 import sqlglot
-from _dbt_scenario import Dbt
+from _dbt_scenario import PROJECT_MODELS, Dbt
 from athena_emulation.fixtures import MARTS
 from sqlglot.errors import ErrorLevel
 
 pytestmark = pytest.mark.dbt
 
-MODELS = {
-    "stg_sweep__run_contexts",
-    "stg_sweep__effective_params",
-    "stg_sweep__outcomes",
-    "int_effective_params_unpivoted",
-    "int_outcomes_joined_to_params",
-    "int_outcome_metrics_unpivoted",
-    "fct_point_outcomes",
-    "dim_runs",
-    "fct_point_params",
-    "fct_run_metric_summary",
-}
+MODELS = set(PROJECT_MODELS)
 DUCKDB_ONLY = re.compile(
     r"\b(json_each|json_extract_string|quantile_cont|list_extract|list_sum|read_parquet|timezone|map_keys"
     r"|map_values)\s*\(|::",
