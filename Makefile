@@ -28,8 +28,9 @@ demo: $(STAMP) ## reference sweep into ./warehouse, build the marts, print a sum
 	ARA_DUCKDB_PATH=./warehouse/analytics.duckdb $(BIN)/dbt build --target local \
 		--vars '{warehouse_root: ./warehouse}'
 	$(BIN)/ara summary --duckdb ./warehouse/analytics.duckdb
-	@echo "report (open it in a browser; docs/report.md):"
-	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report
+	@# the page's path is printed once, on the "report written" line (stdout repeats it for scripts)
+	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report > /dev/null
+	@echo "open it in a browser (docs/report.md)"
 
 test: $(STAMP) ## run the whole test suite (timestamp tests once more under a non-UTC zone)
 	$(BIN)/pytest -q -n 2 --dist loadfile   # 2 workers, one test file each at a time
