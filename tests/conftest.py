@@ -7,6 +7,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -71,6 +72,16 @@ def s3_bucket(moto: Moto) -> str:
     name = f"ara-test-{uuid.uuid4().hex[:12]}"
     moto.client("s3").create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(params=["local", "s3"])
+def root(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An export root, once a local folder and once a prefix on the moto S3 server."""
+    if request.param == "local":
+        yield str(tmp_path / "warehouse")
+    else:
+        bucket = request.getfixturevalue("s3_bucket")
+        yield f"s3://{bucket}/exports/v1"
 
 
 # The offline Athena emulation's session fixtures (tests/athena_emulation/fixtures.py), for any

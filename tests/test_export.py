@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -40,15 +39,6 @@ NAME, CONFIG = (
     {"grid": {"beta": [0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 2.5], "gamma": [0.05, 0.1, 0.2]}},
 )
 PPS = 4
-
-
-@pytest.fixture(params=["local", "s3"])
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "local":
-        yield str(tmp_path / "warehouse")
-    else:
-        bucket = request.getfixturevalue("s3_bucket")
-        yield f"s3://{bucket}/exports/v1"
 
 
 def read(storage: Storage, key: str) -> Any:

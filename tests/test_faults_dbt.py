@@ -37,8 +37,8 @@ def params(i: int, stale: bool = False) -> dict[str, object]:
     return {"a": i + (100 if stale else 0), "b": {"c": [1, 2]}, "name": f"p{i}"}  # 3 top-level
 
 
-def write(root: Path, shard: int, *, stale: bool = False) -> None:
-    ref = RunContext(
+def context() -> RunContext:
+    return RunContext(
         run_id=RUN,
         accepted_at=ACCEPTED,
         request_source="api",
@@ -46,7 +46,11 @@ def write(root: Path, shard: int, *, stale: bool = False) -> None:
         points_per_shard=4,
         point_count=8,
         sweep_config={"grid": {"a": list(range(8))}},
-    ).ref()
+    )
+
+
+def write(root: Path, shard: int, *, stale: bool = False) -> None:
+    ref = context().ref()
     with ShardWriter(root, ref, shard, settings=ExportSettings()) as w:
         for i in ref.shard_points(shard):
             start = START0_LOCAL + timedelta(minutes=i)
@@ -63,18 +67,7 @@ def write(root: Path, shard: int, *, stale: bool = False) -> None:
 def dbt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dbt]:
     base = tmp_path_factory.mktemp("dbt_values")
     root = base / "raw"
-    export_run_context(
-        root,
-        RunContext(
-            run_id=RUN,
-            accepted_at=ACCEPTED,
-            request_source="api",
-            code_version="v1",
-            points_per_shard=4,
-            point_count=8,
-            sweep_config={"grid": {"a": list(range(8))}},
-        ),
-    )
+    export_run_context(root, context())
     write(root, 0)
     # shard 1: a stale params object of an earlier write beside the outcomes of a later one
     write(root, 1, stale=True)

@@ -13,7 +13,6 @@ import os
 import random
 import string
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -31,15 +30,6 @@ from exporter._writer import to_parquet
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 DAY = date(2026, 11, 23)
-
-
-@pytest.fixture(params=["local", "s3"])
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "local":
-        yield str(tmp_path / "warehouse")
-    else:
-        bucket = request.getfixturevalue("s3_bucket")
-        yield f"s3://{bucket}/exports"
 
 
 def reference_tables(
