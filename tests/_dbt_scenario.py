@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ PROJECT_MODELS = (
     "fct_run_metric_summary",
 )
 DBT = str(Path(sys.executable).with_name("dbt"))
+#: the day every test's dbt invocation takes as "today" for its run window (var
+#: run_window_as_of), unless the test sets its own: no test meets a window it did not choose
+AS_OF = date(2026, 11, 23)
 POINTS_PER_SHARD = 4
 
 #: run name -> (accepted_at, shards left out as if their worker was lost)
@@ -123,10 +126,15 @@ class Dbt:
             "--log-path",
             str(self.workdir / "logs"),
             "--vars",
-            # the scenarios are fixed-date stores: their data tests check the whole store
-            # (not only the incremental run window, which follows today's date)
+            # the scenarios are fixed-date stores: their data tests check the whole store, and
+            # the run window is pinned (never today's date)
             json.dumps(
-                {"warehouse_root": self.warehouse_root, "test_whole_store": True, **self.vars}
+                {
+                    "warehouse_root": self.warehouse_root,
+                    "test_whole_store": True,
+                    "run_window_as_of": AS_OF.isoformat(),
+                    **self.vars,
+                }
             ),
         ]
         proc = subprocess.run(

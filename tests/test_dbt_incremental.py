@@ -5,8 +5,9 @@ One warehouse, two DuckDB files: ``inc`` is only ever built incrementally (plain
 must hold the same rows. The raw objects are written with the exporter's own API
 (``export_run_context`` and ``ShardWriter``), so every object is valid contract data.
 
-1. An old run (run_date 40 days ago, outside the default lookback of 3 days) and a recent,
-   partial run; first build.
+1. An old run (run_date 40 days ago, outside the default lookback of 3 days), a recent,
+   partial run and a run on the window's first day; first build. "Today" is pinned (NOW, var
+   run_window_as_of): no build here depends on the day the test runs.
 2. New work: a new run, a run under each feature gate, the partial run's late shard, a retried
    shard with new content (new metrics; another retried shard with new params too), a failed
    point retried as succeeded, a shard left as a mixed pair (new params object, old outcomes:
@@ -44,9 +45,14 @@ SHARDS = 3
 ON = ExportSettings()
 NO_CONTEXT = ExportSettings(run_context=False)
 NO_PARAMS = ExportSettings(effective_params=False)
-NOW = datetime.now(UTC).replace(microsecond=0)
-#: the incremental builds test the run window only, as an operator's plain `dbt build` does
-WINDOWED = {"test_whole_store": False}
+#: "now" for every object and build of this module: the run window is as of NOW's date
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+LOOKBACK_DAYS = 3  # the default
+#: the window's first day: a run accepted that day is in the window
+SINCE = NOW.date() - timedelta(days=LOOKBACK_DAYS)
+#: the builds test the run window only, as an operator's plain `dbt build` does (a
+#: --full-refresh build tests everything all the same)
+WINDOWED = {"test_whole_store": False, "run_window_as_of": NOW.date().isoformat()}
 
 
 def _accept(root: Path, run_id: str, accepted_at: datetime, settings: ExportSettings) -> RunRef:
@@ -153,8 +159,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     recent = _run(root, "recent-run", NOW - timedelta(hours=1), skip={2}, failed=frozenset({1, 5}))
     pair = _run(root, "pair-run", NOW - timedelta(hours=1))
     rollback = _run(root, "rollback-run", NOW - timedelta(days=2))  # alone on its run_date
+    # on the window's first day (accepted 00:00:30 UTC that day): an incremental build reads it
+    edge = datetime.combine(SINCE, datetime.min.time(), UTC) + timedelta(seconds=30)
+    _run(root, "edge-run", edge)
     inc = Dbt(base / "inc", str(root), vars=WINDOWED)
-    full = Dbt(base / "full", str(root))
+    full = Dbt(base / "full", str(root), vars=WINDOWED)
     _build(inc)
     yield Store(root, inc, full, old, recent, pair, rollback)
 
@@ -197,6 +206,7 @@ def test_incremental_build_equals_a_full_refresh(new_work: Store) -> None:
         "gated-no-params": "partial",
         "pair-run": "complete",
         "rollback-run": "failed",
+        "edge-run": "complete",
     }
     mixed = dict(new_work.inc.query("select run_id, mixed_write_shard_count from dim_runs"))
     assert mixed == {**dict.fromkeys(status, 0), "pair-run": 1}
@@ -233,10 +243,11 @@ def test_incremental_build_reads_only_the_window(new_work: Store) -> None:
     compiled = new_work.inc.target_path / "compiled" / "athena_run_analytics" / "models"
     staging = (compiled / "staging" / "sweep" / "stg_sweep__outcomes.sql").read_text()
     assert "run_id=new-run/" in staging and "run_id=recent-run/" in staging
+    assert "run_id=edge-run/" in staging  # the window's first day is in it
     assert "run_id=old-run" not in staging
     assert "/*/*/*.parquet" not in staging
     tests = compiled / "staging" / "sweep" / "_sweep__models.yml"
-    since = (NOW.date() - timedelta(days=3)).isoformat()
+    since = SINCE.isoformat()
     for name in ("outcomes_point_is_unique", "outcomes_point_has_params"):
         assert f"run_date >= date '{since}'" in (tests / f"{name}.sql").read_text(), name
     full = new_work.full.target_path / "compiled" / "athena_run_analytics" / "models"

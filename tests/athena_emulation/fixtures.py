@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _dbt_scenario import Dbt, ExportedRun, export_reference_sweep
+from _dbt_scenario import AS_OF, Dbt, ExportedRun, export_reference_sweep
 
 from exporter import RunContext, ShardWriter, export_run_context
 
@@ -99,8 +99,8 @@ REFERENCE_COLUMNS = {
 DBT_VARS = {"point_param_columns": {**REFERENCE_COLUMNS, **AWKWARD_COLUMNS}}
 
 MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
-#: the run window of athena_incremental_compiled: sir-fine-step, sir-large-town and the awkward
-#: run are in it, sir-baseline (2026-11-20) is not, whatever today's date (from 2026-11-21 on)
+#: the run window of athena_incremental_compiled (as of _dbt_scenario.AS_OF): sir-fine-step,
+#: sir-large-town and the awkward run are in it, sir-baseline (2026-11-20) is not
 WINDOW_SINCE = date(2026, 11, 21)
 
 
@@ -195,7 +195,8 @@ def athena_incremental_compiled(
 ) -> Dbt:
     """`dbt compile --target athena` with the marts already in the Glue catalog (as after a first
     build), so dbt-athena compiles their incremental branch, and with the data tests scoped to
-    the run window (test_whole_store false): lookback_days reaches back to WINDOW_SINCE, and a
+    the run window (test_whole_store false): as of AS_OF, lookback_days reaches back to
+    WINDOW_SINCE, and a
     late retry is named in var reprocess_run_ids. Its own workdir: the shared compile's
     target/ stays as it is."""
     glue = moto_server.client("glue")
@@ -215,7 +216,7 @@ def athena_incremental_compiled(
                 },
             },
         )
-    lookback = max(0, (datetime.now(UTC).date() - WINDOW_SINCE).days)
+    lookback = (AS_OF - WINDOW_SINCE).days
     dbt = Dbt(
         tmp_path_factory.mktemp("emulation_athena_incremental"),
         athena_compiled.warehouse_root,
