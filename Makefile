@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo test faults lint bench bench-dbt clean
+.PHONY: help install demo test test-clock faults lint bench bench-dbt clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,10 @@ test: $(STAMP) ## run the whole test suite (timestamp tests once more under a no
 	$(BIN)/pytest -q -n 2 --dist loadfile   # 2 workers, one test file each at a time
 	TZ=America/New_York $(BIN)/pytest -q tests/test_export.py tests/test_validation.py \
 		-k "timestamp or midnight or aware or next_day"
+
+test-clock: $(STAMP) ## the whole suite again with the clock 400 days ahead (Debian's faketime)
+	@command -v faketime >/dev/null || { echo "test-clock needs faketime (apt-get install faketime)"; exit 1; }
+	faketime '+400 days' $(BIN)/pytest -q -n 2 --dist loadfile
 
 faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 examples per property
 	ARA_FAULT_KILLS=30 ARA_FAULT_EXAMPLES=1000 $(BIN)/pytest -q tests/test_faults_*.py

@@ -53,6 +53,16 @@ def test_build_passes_models_data_tests_and_unit_tests(built: Built) -> None:
         assert node in results, f"{node} did not run"
 
 
+def test_a_local_build_warns_about_no_athena_only_config(built: Built) -> None:
+    """The marts' Athena-only config (partitioned_by, table_type, …) is unset on the local
+    target: dbt-duckdb would warn once per mart that it ignores partitioned_by."""
+    dbt, _ = built
+    log = (dbt.workdir / "logs" / "dbt.log").read_text()
+    assert "Concurrency: 2 threads" in log  # the build's log, not an empty file
+    assert "DuckLake" not in log
+    assert "ignoring" not in log.lower()
+
+
 def test_one_fact_row_per_exported_outcome_with_its_exported_params(
     built: Built,
 ) -> None:

@@ -1,7 +1,7 @@
 {#- One row per run: its context and its derived completeness and status. A run is any run_id
     with a run context or with outcomes (outcomes without a context still show up).
     Athena: Hive partitions by run_date (the last column). -#}
-{{ config(partitioned_by=['run_date']) }}
+{{ config(partitioned_by=(['run_date'] if target.type == 'athena' else none)) }}
 
 with
 

@@ -12,7 +12,7 @@
 {%- endfor -%}
 {#- Athena: Hive partitions run_date / run_id (the last columns of the select), so a one-run
     query scans one run's objects; the incremental strategy overwrites the window's partitions. -#}
-{{ config(partitioned_by=['run_date', 'run_id']) }}
+{{ config(partitioned_by=(['run_date', 'run_id'] if target.type == 'athena' else none)) }}
 
 with
 

@@ -1,7 +1,7 @@
 {#- One row per point and parameter: the effective parameters in long format, typed. Answers
     "which values did a run sweep, of which type" without knowing the parameter names.
     Athena: Hive partitions by run_date, run_id (the last columns), like fct_point_outcomes. -#}
-{{ config(partitioned_by=['run_date', 'run_id']) }}
+{{ config(partitioned_by=(['run_date', 'run_id'] if target.type == 'athena' else none)) }}
 with
 
 params as (

@@ -1,6 +1,6 @@
 {#- One row per run and metric: distribution of the metric over the run's succeeded points.
     Athena: Hive partitions by run_date (the last column). -#}
-{{ config(partitioned_by=['run_date']) }}
+{{ config(partitioned_by=(['run_date'] if target.type == 'athena' else none)) }}
 with
 
 metrics as (
