@@ -122,7 +122,7 @@ def _read_index(storage: Storage, run_id: str) -> dict[str, Any] | None:
     try:
         plan = json.loads(raw)
     except ValueError as exc:
-        raise StorageError(f"{storage.uri(contract.run_index_key(run_id))}: {exc}") from exc
+        raise StorageError(f"{storage.uri(contract.run_index_key(run_id))}: {exc}") from None
     if not isinstance(plan, dict):
         raise StorageError(f"{storage.uri(contract.run_index_key(run_id))}: not a JSON object")
     return plan
