@@ -67,12 +67,17 @@ def _safe(value: Any) -> Any:
 class ExporterError(Exception):
     """Base class of every error raised on purpose by athena-run-analytics.
 
-    Its message (every string argument) is redacted; one raised while handling another
-    exception is raised ``from None`` or after the handler, so no chained cause shows a value.
+    Its message is redacted (a subclass that composes its message from parts masks each part
+    and calls :meth:`_composed`, so the redaction of a whole ``name=value`` text cannot swallow
+    a field name). One raised while handling another exception is raised ``from None`` or after
+    the handler, so no chained cause shows a value.
     """
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*(_mask(a) if isinstance(a, str) else a for a in args))
+
+    def _composed(self, message: str) -> None:
+        Exception.__init__(self, message)
 
 
 class ValidationError(ExporterError, ValueError):
@@ -82,7 +87,7 @@ class ValidationError(ExporterError, ValueError):
         self.field = _mask(field)
         self.value = _safe(value)
         self.reason = _mask(reason)
-        super().__init__(f"{self.field}={_show(value)}: {self.reason}")
+        self._composed(f"{self.field}={_show(value)}: {self.reason}")
 
 
 class InvalidFieldError(ValidationError):
@@ -125,7 +130,7 @@ class RunConflictError(ExporterError):
         self.field = _mask(field)
         self.stored = _safe(stored)
         self.new = _safe(new)
-        super().__init__(
+        self._composed(
             f"run_id={_show(run_id)}: already accepted with {field}={_show(stored)}, refusing "
             f"{field}={_show(new)}; the stored run context is unchanged (use a new run_id)"
         )
@@ -155,8 +160,9 @@ class AthenaApiError(AthenaBootstrapError):
         self.code = code
         self.message = _mask(message)
         self.attempts = attempts
-        super().__init__(
-            f"{entry}: {operation} failed after {plural(attempts, 'attempt')}: {code}: {message}"
+        self._composed(
+            f"{_mask(entry)}: {operation} failed after {plural(attempts, 'attempt')}: "
+            f"{code}: {self.message}"
         )
 
 
@@ -168,7 +174,7 @@ class QueryFailedError(AthenaBootstrapError):
         self.query_execution_id = query_execution_id
         self.state = state
         self.reason = _mask(reason)
-        super().__init__(f"{entry}: query {query_execution_id} ended {state}: {reason}")
+        self._composed(f"{_mask(entry)}: query {query_execution_id} ended {state}: {self.reason}")
 
 
 class QueryTimeoutError(AthenaBootstrapError):
@@ -179,7 +185,7 @@ class QueryTimeoutError(AthenaBootstrapError):
         self.query_execution_id = query_execution_id
         self.state = state
         self.seconds = seconds
-        super().__init__(
-            f"{entry}: query {query_execution_id} still {state} after {seconds:g}s "
+        self._composed(
+            f"{_mask(entry)}: query {query_execution_id} still {state} after {seconds:g}s "
             "(raise --statement-timeout, or check the query in the Athena console)"
         )
