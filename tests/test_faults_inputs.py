@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 import pytest
 from _faults import SECRETS, T0, ctx, listing, read_rows, s3_client, shard_key, write_shard
+from conftest import Moto
 
 from exporter import RunRef, ShardWriter, export_run_context
+from exporter.cli import main
 from exporter.errors import (
     CanonicalJsonError,
     ConfigError,
@@ -636,6 +638,96 @@ def test_an_error_keeps_the_type_of_a_redacted_value(env: Env) -> None:
     with pytest.raises(InvalidFieldError) as info:
         point(metrics=[("m", 1.0)])(env)
     assert info.value.value == [("m", 1.0)]
+
+
+#: ``ara --debug`` commands with a secret in their input: (id, argv, exit status). ``{root}`` is the
+#: fault root, ``{scratch}`` a scratch folder holding a regular file ``a-regular-file``.
+DEBUG_COMMANDS: list[tuple[str, list[str], int]] = [
+    (
+        "sweep --skip-shard akia",
+        ["sweep", "--root", "{root}", "--runs", "1", "--workers", "0", f"--skip-shard={AKIA}:0"],
+        2,
+    ),
+    (
+        "sweep root under a file",
+        ["sweep", "--root", f"{{scratch}}/a-regular-file/{AKIA}", "--runs", "1", "--quiet"],
+        1,
+    ),
+    ("sweep root userinfo", ["sweep", "--root", "s3://KEY:SECRETSECRET@bucket/x"], 2),
+    *[
+        (
+            f"add-partitions {flag}",
+            [
+                *("athena", "add-partitions", "--root", "s3://ara-bucket/exports", "--dry-run"),
+                *("--run-id", run_id, "--run-date", run_date),
+            ],
+            2,
+        )
+        for flag, run_id, run_date in [
+            ("--run-date akia", "r1", AKIA),
+            ("--run-date jwt", "r1", JWT),
+            ("--run-id akia", AKIA, "2026-11-23"),
+            ("--run-id jwt", JWT, "2026-11-23"),
+        ]
+    ],
+    ("summary --duckdb akia", ["summary", "--duckdb", f"{{scratch}}/{AKIA}/a.duckdb"], 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "status"), DEBUG_COMMANDS, ids=[c[0] for c in DEBUG_COMMANDS]
+)
+def test_debug_output_of_a_command_with_a_secret_is_masked(
+    env: Env,
+    name: str,
+    argv: list[str],
+    status: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``ara --debug``: the traceback (chained exceptions included), the one-line error and
+    stdout show no secret; the command exits as documented and writes nothing."""
+    if env.endpoint:
+        for key, value in Moto(env.endpoint).env().items():
+            monkeypatch.setenv(key, value)
+    _a_file(env.scratch)
+    before = listing(env.root, env.endpoint), listing(str(env.scratch))
+    args = [a.format(root=env.root, scratch=env.scratch) for a in argv]
+    assert main(["--debug", *args]) == status, name
+    out, err = capsys.readouterr()
+    assert "Traceback (most recent call last)" in err, err
+    for secret in SECRETS:
+        assert secret not in out + err, f"{name} leaked {secret!r}:\n{out}\n{err}"
+    assert (listing(env.root, env.endpoint), listing(str(env.scratch))) == before, name
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["unexpected", "typed"])
+def test_debug_traceback_redacts_every_chained_message(
+    typed: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ``--debug`` printer itself: a failure chained to causes that echo secrets prints
+    the whole chain, every message redacted. A stub handler stands in for a library that
+    fails with its input in the text: no exporter path chains such a cause any more."""
+
+    def failing(args: Any) -> int:
+        try:
+            try:
+                raise KeyError(f"Authorization: Bearer {JWT}")
+            except KeyError as inner:
+                raise ValueError(f"Invalid isoformat string: {AKIA!r}") from inner
+        except ValueError as exc:
+            if typed:
+                raise InvalidFieldError("run_date", "x", "bad") from exc
+            raise RuntimeError("connect to postgresql://u:hunter2@db failed") from exc
+
+    monkeypatch.setattr("exporter.athena._cli._cmd_repair", failing)
+    status = main(["--debug", "athena", "repair", "--root", "s3://ara-bucket/x", "--dry-run"])
+    assert status == (2 if typed else 1)
+    err = capsys.readouterr().err
+    assert err.count("The above exception was the direct cause") == 2, err
+    assert "ValueError: Invalid isoformat string: '[REDACTED]'" in err
+    for secret in SECRETS:
+        assert secret not in err, f"leaked {secret!r}:\n{err}"
 
 
 def test_the_suite_sees_a_write(env: Env) -> None:
