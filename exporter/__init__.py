@@ -4,13 +4,7 @@ The orchestrator calls :func:`export_run_context` once per accepted run; each wo
 :class:`ShardWriter` per shard. Both take one root: a local folder or ``s3://bucket/prefix``.
 """
 
-from ._canonical import (
-    VOLATILE_CONFIG_KEYS,
-    allow_names,
-    canonical_json,
-    config_fingerprint,
-    param_hash,
-)
+from ._canonical import VOLATILE_CONFIG_KEYS, canonical_json, config_fingerprint, param_hash
 from ._contract import (
     DATASETS,
     JOIN_KEYS,
@@ -22,7 +16,7 @@ from ._contract import (
     object_key,
     partition_path,
 )
-from ._records import PointResult, RunContext, RunRef
+from ._records import PointResult, RunContext, RunRef, allow_names
 from ._settings import ExportSettings
 from ._storage import open_root
 from ._version import __version__

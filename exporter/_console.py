@@ -17,6 +17,8 @@ import math
 import sys
 from typing import Any
 
+from ._secrets import redact
+
 __all__ = [
     "EXIT_FAILURE",
     "EXIT_OK",
@@ -62,10 +64,11 @@ def epilog(*examples: str) -> str:
 
 
 def begin(args: argparse.Namespace, line: str | None = None) -> None:
-    """Mark the end of validation: from here on a failure exits 1, not 2. Prints ``line``."""
+    """Mark the end of validation: from here on a failure exits 1, not 2. Prints ``line``,
+    redacted (it names the root and settings the user gave)."""
     setattr(args, _BEGUN, True)
     if line:
-        print(line, file=sys.stderr, flush=True)
+        print(redact(line), file=sys.stderr, flush=True)
 
 
 def has_begun(args: argparse.Namespace) -> bool:

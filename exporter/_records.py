@@ -7,18 +7,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from . import _contract as contract
-from ._canonical import (
-    canonical_json,
-    credential_shape,
-    redact,
-    refuse_credentials,
-    sensitive_name,
-    sha256_hex,
-    stable_config,
-)
+from ._canonical import canonical_json, refuse_credentials, sha256_hex, stable_config
+from ._secrets import allow, credential_shape, redact, sensitive_name
 from .errors import (
     InvalidFieldError,
     NonFiniteMetricError,
@@ -32,10 +25,12 @@ __all__ = [
     "PointResult",
     "RunContext",
     "RunRef",
+    "allow_names",
     "check_error",
     "check_int",
     "check_metrics",
     "check_utc",
+    "parse_iso_date",
     "validate_run_id",
 ]
 
@@ -45,6 +40,16 @@ INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
 
+def allow_names(*names: str) -> None:
+    """Declare names that read like a credential but are not one in your sweep (for example a
+    parameter literally named ``token`` that counts tokens). Exact, case-sensitive names; they
+    pass the *name* check only — a credential-shaped *value* is refused whatever its name."""
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise InvalidFieldError("allow_names", name, "names must be non-empty strings")
+    allow(names)
+
+
 def validate_run_id(run_id: Any) -> str:
     if not isinstance(run_id, str) or not contract.RUN_ID_PATTERN.fullmatch(run_id):
         raise InvalidFieldError(
@@ -52,6 +57,13 @@ def validate_run_id(run_id: Any) -> str:
             run_id,
             "must be 1-128 letters, digits, '_', '-' or single '.', starting with a letter or "
             "digit (no '/', '=', '..' or spaces)",
+        )
+    if credential_shape(run_id):
+        raise SensitiveFieldError(
+            "run_id",
+            "<redacted>",
+            "looks like a credential; a run id names objects and partitions, so it never "
+            "carries one",
         )
     return run_id
 
@@ -174,6 +186,14 @@ def check_utc(name: str, value: Any) -> datetime:
 _utc = check_utc
 
 
+def parse_iso_date(value: Any) -> date | None:
+    """``value`` (its text) as an ISO date, or None when it is not one."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class RunRef:
     """What a worker needs to know about its run: enough to place and validate its objects.
@@ -188,6 +208,9 @@ class RunRef:
     run_date: date
     point_count: int
     points_per_shard: int
+
+    #: The keys :meth:`from_dict` needs (``plan_digest`` is checked when present).
+    _KEYS: ClassVar[tuple[str, ...]] = ("run_date", "run_id", "point_count", "points_per_shard")
 
     def __post_init__(self) -> None:
         validate_run_id(self.run_id)
@@ -233,15 +256,12 @@ class RunRef:
     def from_dict(cls, data: Mapping[str, Any]) -> RunRef:
         if not isinstance(data, Mapping):
             raise InvalidFieldError("run", data, "must be a mapping (RunRef.to_dict())")
-        try:
-            run_date = date.fromisoformat(str(data["run_date"]))
-        except KeyError as exc:
-            raise InvalidFieldError(str(exc.args[0]), None, "is required") from exc
-        except ValueError as exc:
-            raise InvalidFieldError("run_date", data["run_date"], "must be YYYY-MM-DD") from exc
-        missing = [k for k in ("run_id", "point_count", "points_per_shard") if k not in data]
+        missing = [k for k in RunRef._KEYS if k not in data]
         if missing:
             raise InvalidFieldError(missing[0], None, "is required")
+        run_date = parse_iso_date(data["run_date"])
+        if run_date is None:  # raised here, not inside an except: no cause that echoes the text
+            raise InvalidFieldError("run_date", data["run_date"], "must be YYYY-MM-DD")
         ref = cls(
             run_id=data["run_id"],
             run_date=run_date,

@@ -92,7 +92,7 @@ class LocalStorage:
             staging.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=staging)
         except OSError as exc:
-            raise StorageError(f"{path}: {exc}") from exc
+            raise StorageError(f"{path}: {exc}") from None
         try:
             os.fchmod(fd, _file_mode())  # mkstemp's 0600 would survive the rename
             with os.fdopen(fd, "wb") as handle:
@@ -102,7 +102,7 @@ class LocalStorage:
         except BaseException as exc:
             os.unlink(tmp)
             if isinstance(exc, OSError):
-                raise StorageError(f"{path}: {exc}") from exc
+                raise StorageError(f"{path}: {exc}") from None
             raise
         return tmp
 
@@ -113,7 +113,7 @@ class LocalStorage:
             os.replace(tmp, path)
         except OSError as exc:
             os.unlink(tmp)
-            raise StorageError(f"{path}: {exc}") from exc
+            raise StorageError(f"{path}: {exc}") from None
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         path = self._path(key)
@@ -123,7 +123,7 @@ class LocalStorage:
         except FileExistsError:
             return False
         except OSError as exc:
-            raise StorageError(f"{path}: {exc}") from exc
+            raise StorageError(f"{path}: {exc}") from None
         finally:
             os.unlink(tmp)
         return True
@@ -132,7 +132,7 @@ class LocalStorage:
         try:
             self._path(key).unlink(missing_ok=True)
         except OSError as exc:
-            raise StorageError(f"{self._path(key)}: {exc}") from exc
+            raise StorageError(f"{self._path(key)}: {exc}") from None
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -140,7 +140,7 @@ class LocalStorage:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StorageError(f"{self._path(key)}: {exc}") from exc
+            raise StorageError(f"{self._path(key)}: {exc}") from None
 
     def list(self, prefix: str) -> list[str]:
         start = self._path(prefix)
@@ -161,7 +161,7 @@ class LocalStorage:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".spool-", suffix=".tmp", dir=folder)
         except OSError as exc:
-            raise StorageError(f"{folder}: {exc}") from exc
+            raise StorageError(f"{folder}: {exc}") from None
         os.close(fd)
         return Path(tmp)
 
@@ -175,7 +175,7 @@ class LocalStorage:
             os.replace(path, target)
         except OSError as exc:
             path.unlink(missing_ok=True)
-            raise StorageError(f"{target}: {exc}") from exc
+            raise StorageError(f"{target}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class S3Storage:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
         except Exception as exc:
-            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+            raise StorageError(f"{self.uri(key)}: {exc}") from None
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -206,16 +206,16 @@ class S3Storage:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in {"PreconditionFailed", "ConditionalRequestConflict", "412"}:
                 return False
-            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+            raise StorageError(f"{self.uri(key)}: {exc}") from None
         except BotoCoreError as exc:
-            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+            raise StorageError(f"{self.uri(key)}: {exc}") from None
         return True
 
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as exc:
-            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+            raise StorageError(f"{self.uri(key)}: {exc}") from None
 
     def get(self, key: str) -> bytes | None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -226,9 +226,9 @@ class S3Storage:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 return None
-            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+            raise StorageError(f"{self.uri(key)}: {exc}") from None
         except BotoCoreError as exc:
-            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+            raise StorageError(f"{self.uri(key)}: {exc}") from None
 
     def list(self, prefix: str) -> list[str]:
         keys: list[str] = []
@@ -238,7 +238,7 @@ class S3Storage:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
                 keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
         except Exception as exc:  # ClientError, BotoCoreError (no credentials, no endpoint)
-            raise StorageError(f"{self.uri(prefix)}: {exc}") from exc
+            raise StorageError(f"{self.uri(prefix)}: {exc}") from None
         return sorted(keys)
 
     def uri(self, key: str) -> str:
@@ -266,7 +266,7 @@ class S3Storage:
         except StorageError:
             raise
         except Exception as exc:  # ClientError, S3UploadFailedError, BotoCoreError, OSError
-            raise StorageError(f"{self.uri(key)}: {exc}") from exc
+            raise StorageError(f"{self.uri(key)}: {exc}") from None
         finally:
             path.unlink(missing_ok=True)
 

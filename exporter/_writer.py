@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from . import _contract as contract
 from ._canonical import canonical_json, sha256_hex
-from ._records import INT32_MAX, PointResult, RunContext, RunRef, check_int
+from ._records import INT32_MAX, PointResult, RunContext, RunRef, check_int, validate_run_id
 from ._settings import ExportSettings
 from ._shard_buffer import DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION, ShardBuffer
 from ._storage import LocalStorage, S3Storage, Storage, open_root
@@ -122,7 +122,7 @@ def _read_index(storage: Storage, run_id: str) -> dict[str, Any] | None:
     try:
         plan = json.loads(raw)
     except ValueError as exc:
-        raise StorageError(f"{storage.uri(contract.run_index_key(run_id))}: {exc}") from exc
+        raise StorageError(f"{storage.uri(contract.run_index_key(run_id))}: {exc}") from None
     if not isinstance(plan, dict):
         raise StorageError(f"{storage.uri(contract.run_index_key(run_id))}: not a JSON object")
     return plan
@@ -308,6 +308,7 @@ class ShardWriter:
     ) -> None:
         if not isinstance(run, RunRef):
             raise InvalidFieldError("run", run, "must be a RunRef (RunAcceptance.run)")
+        validate_run_id(run.run_id)  # again: every object key is built from it
         self.run = run
         self.points = run.shard_points(shard_id)
         shard_id = self.shard_id = check_int("shard_id", shard_id, 0)

@@ -27,6 +27,7 @@ from ._console import (
     plural,
     shown,
 )
+from ._secrets import redact
 from ._settings import ENV_EXPORT_EFFECTIVE_PARAMS, ENV_EXPORT_RUN_CONTEXT, ExportSettings
 from ._storage import open_root
 from ._version import __version__
@@ -219,6 +220,13 @@ def _one_line_warning(
     print(f"ara: warning: {message}", file=sys.stderr)
 
 
+def _print_traceback(exc: BaseException) -> None:
+    """The ``--debug`` traceback, chained exceptions included, redacted as a whole: a value in
+    a message (ours or a library's) or in a source line never prints a credential."""
+    sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    sys.stderr.flush()
+
+
 def _message(exc: BaseException) -> str:
     """One readable line: a missing setting reads "not set", never ``None``."""
     if isinstance(exc, ValidationError) and exc.value is None:
@@ -243,17 +251,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(args)
     except (ExporterError, OSError) as exc:
         if args.debug:
-            traceback.print_exc()
-        print(f"ara: error: {_message(exc)}", file=sys.stderr)
+            _print_traceback(exc)
+        print(f"ara: error: {redact(_message(exc))}", file=sys.stderr)
         return exit_status(exc, args)
     except KeyboardInterrupt:
         print("ara: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # anything else is a bug: still one line unless --debug
         if args.debug:
-            traceback.print_exc()
+            _print_traceback(exc)
         print(
-            f"ara: unexpected error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            f"ara: unexpected error: {type(exc).__name__}: {redact(str(exc))} (rerun with --debug)",
             file=sys.stderr,
         )
         return EXIT_FAILURE

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ._console import plural
+from ._secrets import redact, redacted_repr
 
 __all__ = [
     "AthenaApiError",
@@ -19,6 +21,7 @@ __all__ = [
     "PointIndexOutOfRangeError",
     "QueryFailedError",
     "QueryTimeoutError",
+    "RedactedValue",
     "RunConflictError",
     "SensitiveFieldError",
     "StorageError",
@@ -28,32 +31,53 @@ __all__ = [
 
 
 def _mask(text: str) -> str:
-    """``text`` with anything credential-shaped replaced (see ``exporter._canonical.redact``)."""
-    from ._canonical import redact  # late: _canonical imports this module
-
+    """``text`` with anything credential-shaped replaced (see ``exporter._secrets.redact``)."""
     return redact(text)
 
 
 def _show(value: Any) -> str:
-    """A value for an error message: its repr, shortened, never a credential."""
-    try:
-        text = repr(value)
-    except Exception:  # a hostile __repr__ must not hide the real error
-        text = f"<{type(value).__name__}>"
-    text = _mask(text)
+    """A value for an error message: its repr, redacted (any type), shortened."""
+    text, _ = redacted_repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+@dataclass(frozen=True)
+class RedactedValue:
+    """What an error keeps as ``.value`` in place of a value whose repr showed something
+    credential-like (or that was too large or deep to check whole): the value's type name and
+    its redacted repr. ``str()`` is the redacted repr."""
+
+    type_name: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def _safe(value: Any) -> Any:
-    """What an error keeps as ``.value``: a string with a credential in it is masked."""
+    """What an error keeps as ``.value``: the value itself when nothing in its repr looks like a
+    credential; a string with one masked; any other value with one as a :class:`RedactedValue`
+    (bytes, containers, a non-mapping ``metrics``, any object's repr)."""
     if isinstance(value, str):
-        masked = _mask(value)
-        return value if masked == value else masked
-    return value
+        return _mask(value)
+    text, hidden = redacted_repr(value)
+    return RedactedValue(type(value).__name__, text) if hidden else value
 
 
 class ExporterError(Exception):
-    """Base class of every error raised on purpose by athena-run-analytics."""
+    """Base class of every error raised on purpose by athena-run-analytics.
+
+    Its message is redacted (a subclass that composes its message from parts masks each part
+    and calls :meth:`_composed`, so the redaction of a whole ``name=value`` text cannot swallow
+    a field name). One raised while handling another exception is raised ``from None`` or after
+    the handler, so no chained cause shows a value.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(_mask(a) if isinstance(a, str) else a for a in args))
+
+    def _composed(self, message: str) -> None:
+        Exception.__init__(self, message)
 
 
 class ValidationError(ExporterError, ValueError):
@@ -62,8 +86,8 @@ class ValidationError(ExporterError, ValueError):
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field = _mask(field)
         self.value = _safe(value)
-        self.reason = reason
-        super().__init__(f"{self.field}={_show(value)}: {reason}")
+        self.reason = _mask(reason)
+        self._composed(f"{self.field}={_show(value)}: {self.reason}")
 
 
 class InvalidFieldError(ValidationError):
@@ -102,11 +126,11 @@ class RunConflictError(ExporterError):
     """A run id was accepted again with another plan or configuration; the stored run is kept."""
 
     def __init__(self, run_id: str, field: str, stored: Any, new: Any) -> None:
-        self.run_id = run_id
-        self.field = field
+        self.run_id = _mask(run_id)
+        self.field = _mask(field)
         self.stored = _safe(stored)
         self.new = _safe(new)
-        super().__init__(
+        self._composed(
             f"run_id={_show(run_id)}: already accepted with {field}={_show(stored)}, refusing "
             f"{field}={_show(new)}; the stored run context is unchanged (use a new run_id)"
         )
@@ -116,7 +140,7 @@ class StorageError(ExporterError):
     """Reading or writing the export root failed."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(_mask(message))
+        super().__init__(message)
 
 
 class AthenaBootstrapError(ExporterError):
@@ -134,10 +158,11 @@ class AthenaApiError(AthenaBootstrapError):
         self.entry = entry
         self.operation = operation
         self.code = code
-        self.message = message
+        self.message = _mask(message)
         self.attempts = attempts
-        super().__init__(
-            f"{entry}: {operation} failed after {plural(attempts, 'attempt')}: {code}: {message}"
+        self._composed(
+            f"{_mask(entry)}: {operation} failed after {plural(attempts, 'attempt')}: "
+            f"{code}: {self.message}"
         )
 
 
@@ -148,8 +173,8 @@ class QueryFailedError(AthenaBootstrapError):
         self.entry = entry
         self.query_execution_id = query_execution_id
         self.state = state
-        self.reason = reason
-        super().__init__(f"{entry}: query {query_execution_id} ended {state}: {reason}")
+        self.reason = _mask(reason)
+        self._composed(f"{_mask(entry)}: query {query_execution_id} ended {state}: {self.reason}")
 
 
 class QueryTimeoutError(AthenaBootstrapError):
@@ -160,7 +185,7 @@ class QueryTimeoutError(AthenaBootstrapError):
         self.query_execution_id = query_execution_id
         self.state = state
         self.seconds = seconds
-        super().__init__(
-            f"{entry}: query {query_execution_id} still {state} after {seconds:g}s "
+        self._composed(
+            f"{_mask(entry)}: query {query_execution_id} still {state} after {seconds:g}s "
             "(raise --statement-timeout, or check the query in the Athena console)"
         )

@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 import pytest
 from _faults import SECRETS, T0, ctx, listing, read_rows, s3_client, shard_key, write_shard
+from conftest import Moto
 
 from exporter import RunRef, ShardWriter, export_run_context
+from exporter.cli import main
 from exporter.errors import (
     CanonicalJsonError,
     ConfigError,
@@ -30,6 +32,7 @@ from exporter.errors import (
     InvalidFieldError,
     NonFiniteMetricError,
     PointIndexOutOfRangeError,
+    RedactedValue,
     RunConflictError,
     SensitiveFieldError,
 )
@@ -79,9 +82,10 @@ def accept_raw(context: Any) -> Callable[[Env], Any]:
     return lambda env: export_run_context(env.root, context, s3_client=env.client)
 
 
-def writer(shard_id: Any = 1, **kwargs: Any) -> Callable[[Env], Any]:
+def writer(shard_id: Any = 1, run: RunRef | None = None, **kwargs: Any) -> Callable[[Env], Any]:
     def act(env: Env) -> None:
-        with ShardWriter(env.root, env.ref, shard_id, s3_client=env.client, **kwargs) as w:
+        ref = env.ref if run is None else run
+        with ShardWriter(env.root, ref, shard_id, s3_client=env.client, **kwargs) as w:
             w.add_point(5, {"a": 1}, started_at=T0, finished_at=T1)
 
     return act
@@ -176,6 +180,38 @@ def circular_list() -> dict[str, Any]:
 PLUS5 = timezone(timedelta(hours=5))
 JWT = "eyJhbGciOiJIUzI1NiJ9.abc.def"
 AKIA = "AKIAIOSFODNN7EXAMPLE"
+
+
+class Leaky:
+    """An object whose repr shows a secret (a config object, a client, a token holder)."""
+
+    def __repr__(self) -> str:
+        return f"Leaky(key={AKIA!r})"
+
+
+class LeakyStr:
+    """An object whose str shows a secret and whose repr does not."""
+
+    def __str__(self) -> str:
+        return "password=hunter2"
+
+
+def event(**changes: Any) -> Callable[[Env], Any]:
+    """The worker's event (RunRef.to_dict()) with fields changed, loaded back."""
+    return lambda env: RunRef.from_dict({**env.ref.to_dict(), **changes})
+
+
+def tampered_ref(**changes: Any) -> Callable[[Env], Any]:
+    """A RunRef changed after its checks (as a hostile caller could), given to a ShardWriter."""
+
+    def act(env: Env) -> None:
+        ref = RunRef.from_dict(env.ref.to_dict())
+        for name, value in changes.items():
+            object.__setattr__(ref, name, value)
+        writer(run=ref)(env)
+
+    return act
+
 
 # (id, action, error type, field)
 CASES: list[tuple[str, Callable[[Env], Any], type[ExporterError], str]] = [
@@ -435,6 +471,67 @@ CASES: list[tuple[str, Callable[[Env], Any], type[ExporterError], str]] = [
             ("point_index=dup", {"point_index": 6}, DuplicatePointError, "point_index"),
         ]
     ],
+    # values of any type carrying a secret: the error's .value, message and chain stay masked
+    ("run_id=akia", accept(run_id=AKIA), SensitiveFieldError, "run_id"),
+    ("run_id=jwt", accept(run_id=JWT), SensitiveFieldError, "run_id"),
+    ("run_id=akia-inside", accept(run_id=f"sweep-{AKIA}-1"), SensitiveFieldError, "run_id"),
+    (
+        "ref run_id=akia",
+        lambda env: RunRef(AKIA, env.ref.run_date, 10, 5),
+        SensitiveFieldError,
+        "run_id",
+    ),
+    ("event run_id=akia", event(run_id=AKIA), SensitiveFieldError, "run_id"),
+    ("event run_date=akia", event(run_date=AKIA), InvalidFieldError, "run_date"),
+    ("event run_date=jwt-bytes", event(run_date=JWT.encode()), InvalidFieldError, "run_date"),
+    ("writer ref run_id=akia", tampered_ref(run_id=AKIA), SensitiveFieldError, "run_id"),
+    ("params=bytes-akia", point(params={"k": AKIA.encode()}), CanonicalJsonError, "params.k"),
+    (
+        "params=bytearray-pw",
+        point(params={"k": bytearray(b"password=hunter2")}),
+        CanonicalJsonError,
+        "params.k",
+    ),
+    ("params=set-akia", point(params={"k": {f"id {AKIA}"}}), CanonicalJsonError, "params.k"),
+    ("params=frozenset-jwt", point(params={"k": frozenset({JWT})}), CanonicalJsonError, "params.k"),
+    ("params=repr-akia", point(params={"k": Leaky()}), CanonicalJsonError, "params.k"),
+    ("params=str-pw", point(params={"k": LeakyStr()}), CanonicalJsonError, "params.k"),
+    ("params=list-of-set", point(params={"k": [1, {AKIA}]}), CanonicalJsonError, "params.k[1]"),
+    (
+        "sweep_config=set-akia",
+        accept(sweep_config={"x": {AKIA}}),
+        CanonicalJsonError,
+        "sweep_config.x",
+    ),
+    (
+        "sweep_config=bytes-url",
+        accept(sweep_config={"x": b"postgresql://u:hunter2@db/x"}),
+        CanonicalJsonError,
+        "sweep_config.x",
+    ),
+    ("metric=bytes-akia", point(metrics={"m": AKIA.encode()}), InvalidFieldError, "metrics.m"),
+    ("metric=list-akia", point(metrics={"m": [AKIA]}), InvalidFieldError, "metrics.m"),
+    ("metric=tuple-jwt", point(metrics={"m": (1.0, JWT)}), InvalidFieldError, "metrics.m"),
+    (
+        "metric=dict-password",
+        point(metrics={"m": {"password": "s3cr3tpw"}}),
+        InvalidFieldError,
+        "metrics.m",
+    ),
+    ("metric=repr-akia", point(metrics={"m": Leaky()}), InvalidFieldError, "metrics.m"),
+    ("metrics=list-akia", point(metrics=[(AKIA, 1.0)]), InvalidFieldError, "metrics"),
+    ("metrics=set-akia", point(metrics={AKIA}), InvalidFieldError, "metrics"),
+    ("metrics=bytes-pw", point(metrics=b"token=SECRETSECRET"), InvalidFieldError, "metrics"),
+    (
+        "fast metric=bytes-akia",
+        fast_point(metrics={"peak": AKIA.encode()}),
+        InvalidFieldError,
+        "metrics.peak",
+    ),
+    ("error=bytes-akia", point(error=AKIA.encode()), InvalidFieldError, "error"),
+    ("error=bytes-pw", point(error=b"PGPASSWORD=hunter2 failed"), InvalidFieldError, "error"),
+    ("error=list-jwt", point(error=[f"Bearer {JWT}"]), InvalidFieldError, "error"),
+    ("error=repr-akia", point(error=Leaky()), InvalidFieldError, "error"),
     # roots (defects 3 and 4)
     ("root=None", root_is(None), ConfigError, "root"),
     ("root=bytes", root_is(b"/tmp/x"), ConfigError, "root"),
@@ -461,6 +558,39 @@ def test_the_table_has_at_least_100_classes() -> None:
     assert len(set(ids)) == len(ids) >= 100
 
 
+def chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception chained to it, by ``__cause__`` or ``__context__`` (a
+    suppressed context too: code can still read it)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo += [item.__cause__, item.__context__]
+    return seen
+
+
+def texts_of(exc: BaseException) -> list[str]:
+    """Every text an error shows: str, repr and args of it and of each chained exception, and
+    str/repr of what it keeps (``.value``, ``.stored``, ``.new``, ``.field``, ``.reason``)."""
+    texts = []
+    for item in chain(exc):
+        texts += [str(item), repr(item), repr(item.args)]
+        for attr in ("value", "stored", "new", "field", "reason", "message", "run_id"):
+            if hasattr(item, attr):
+                kept = getattr(item, attr)
+                texts += [str(kept), repr(kept)]
+    return texts
+
+
+def assert_masked(name: str, exc: BaseException) -> None:
+    for text in texts_of(exc):
+        for secret in SECRETS:
+            assert secret not in text, f"{name} leaked {secret!r}: {text}"
+
+
 @pytest.mark.parametrize(("name", "action", "error", "field"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_refused_typed_named_masked_and_writes_nothing(
     env: Env, name: str, action: Callable[[Env], Any], error: type[ExporterError], field: str
@@ -471,12 +601,133 @@ def test_bad_input_is_refused_typed_named_masked_and_writes_nothing(
     exc = info.value
     assert type(exc) is error, f"{name}: {type(exc).__name__}: {exc}"
     assert exc.field == field, f"{name}: field {exc.field!r}"  # type: ignore[attr-defined]
-    message = str(exc)
-    assert field in message
-    for secret in SECRETS:
-        assert secret not in message, f"{name} leaked {secret!r}: {message}"
-        assert secret not in repr(exc.args)
+    assert field in str(exc)
+    assert_masked(name, exc)
     assert listing(env.root, env.endpoint) == before, name
+
+
+def test_the_mask_check_sees_a_secret_anywhere() -> None:
+    """The checks above can fail: a secret in .value, in a suppressed context or in a cause is
+    found (the exporter's errors before issue 13 kept bytes and containers as given, and
+    chained the parser's ValueError that echoed the text)."""
+    plain = InvalidFieldError("k", 1, "bad")
+    plain.value = AKIA.encode()
+    with pytest.raises(AssertionError):
+        assert_masked("value", plain)
+    for how in ("cause", "context"):
+        try:
+            try:
+                raise ValueError(f"Invalid isoformat string: {AKIA!r}")
+            except ValueError as inner:
+                if how == "cause":
+                    raise InvalidFieldError("run_date", "x", "bad") from inner
+                raise InvalidFieldError("run_date", "x", "bad") from None
+        except InvalidFieldError as exc:
+            with pytest.raises(AssertionError):
+                assert_masked(how, exc)
+
+
+def test_an_error_keeps_the_type_of_a_redacted_value(env: Env) -> None:
+    """A masked .value still says what it was: a RedactedValue with the type's name and the
+    value's repr, redacted; a value with no secret in it is kept as given."""
+    with pytest.raises(InvalidFieldError) as info:
+        point(error=AKIA.encode())(env)
+    kept = info.value.value
+    assert isinstance(kept, RedactedValue)
+    assert (kept.type_name, kept.text) == ("bytes", "b'[REDACTED]'")
+    with pytest.raises(InvalidFieldError) as info:
+        point(metrics=[("m", 1.0)])(env)
+    assert info.value.value == [("m", 1.0)]
+
+
+#: ``ara --debug`` commands with a secret in their input: (id, argv, exit status). ``{root}`` is the
+#: fault root, ``{scratch}`` a scratch folder holding a regular file ``a-regular-file``.
+DEBUG_COMMANDS: list[tuple[str, list[str], int]] = [
+    (
+        "sweep --skip-shard akia",
+        ["sweep", "--root", "{root}", "--runs", "1", "--workers", "0", f"--skip-shard={AKIA}:0"],
+        2,
+    ),
+    (
+        "sweep root under a file",
+        ["sweep", "--root", f"{{scratch}}/a-regular-file/{AKIA}", "--runs", "1", "--quiet"],
+        1,
+    ),
+    ("sweep root userinfo", ["sweep", "--root", "s3://KEY:SECRETSECRET@bucket/x"], 2),
+    *[
+        (
+            f"add-partitions {flag}",
+            [
+                *("athena", "add-partitions", "--root", "s3://ara-bucket/exports", "--dry-run"),
+                *("--run-id", run_id, "--run-date", run_date),
+            ],
+            2,
+        )
+        for flag, run_id, run_date in [
+            ("--run-date akia", "r1", AKIA),
+            ("--run-date jwt", "r1", JWT),
+            ("--run-id akia", AKIA, "2026-11-23"),
+            ("--run-id jwt", JWT, "2026-11-23"),
+        ]
+    ],
+    ("summary --duckdb akia", ["summary", "--duckdb", f"{{scratch}}/{AKIA}/a.duckdb"], 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "status"), DEBUG_COMMANDS, ids=[c[0] for c in DEBUG_COMMANDS]
+)
+def test_debug_output_of_a_command_with_a_secret_is_masked(
+    env: Env,
+    name: str,
+    argv: list[str],
+    status: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``ara --debug``: the traceback (chained exceptions included), the one-line error and
+    stdout show no secret; the command exits as documented and writes nothing."""
+    if env.endpoint:
+        for key, value in Moto(env.endpoint).env().items():
+            monkeypatch.setenv(key, value)
+    _a_file(env.scratch)
+    before = listing(env.root, env.endpoint), listing(str(env.scratch))
+    args = [a.format(root=env.root, scratch=env.scratch) for a in argv]
+    assert main(["--debug", *args]) == status, name
+    out, err = capsys.readouterr()
+    assert "Traceback (most recent call last)" in err, err
+    for secret in SECRETS:
+        assert secret not in out + err, f"{name} leaked {secret!r}:\n{out}\n{err}"
+    assert (listing(env.root, env.endpoint), listing(str(env.scratch))) == before, name
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["unexpected", "typed"])
+def test_debug_traceback_redacts_every_chained_message(
+    typed: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ``--debug`` printer itself: a failure chained to causes that echo secrets prints
+    the whole chain, every message redacted. A stub handler stands in for a library that
+    fails with its input in the text: no exporter path chains such a cause any more."""
+
+    def failing(args: Any) -> int:
+        try:
+            try:
+                raise KeyError(f"Authorization: Bearer {JWT}")
+            except KeyError as inner:
+                raise ValueError(f"Invalid isoformat string: {AKIA!r}") from inner
+        except ValueError as exc:
+            if typed:
+                raise InvalidFieldError("run_date", "x", "bad") from exc
+            raise RuntimeError("connect to postgresql://u:hunter2@db failed") from exc
+
+    monkeypatch.setattr("exporter.athena._cli._cmd_repair", failing)
+    status = main(["--debug", "athena", "repair", "--root", "s3://ara-bucket/x", "--dry-run"])
+    assert status == (2 if typed else 1)
+    err = capsys.readouterr().err
+    assert err.count("The above exception was the direct cause") == 2, err
+    assert "ValueError: Invalid isoformat string: '[REDACTED]'" in err
+    for secret in SECRETS:
+        assert secret not in err, f"leaked {secret!r}:\n{err}"
 
 
 def test_the_suite_sees_a_write(env: Env) -> None:

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exporter import canonical_json, param_hash
-from exporter._canonical import redact, refuse_credentials
+from exporter._canonical import refuse_credentials
+from exporter._secrets import redact
 from exporter.errors import SensitiveFieldError
 
 #: ``make faults`` raises the example count through ARA_FAULT_EXAMPLES.

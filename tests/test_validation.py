@@ -384,7 +384,7 @@ def test_numpy_integers_are_shard_ids_and_point_indexes(tmp_path: Path) -> None:
 
 def test_allow_names_lets_a_declared_name_through() -> None:
     from exporter import allow_names
-    from exporter._canonical import _ALLOWED_NAMES, _sensitive_key
+    from exporter._secrets import _ALLOWED_NAMES, _sensitive_key
 
     with pytest.raises(SensitiveFieldError):
         context(sweep_config={"grid": {}, "token": 5})

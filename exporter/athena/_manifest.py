@@ -63,17 +63,17 @@ def load_manifest(manifest: str | os.PathLike[str] | None = None) -> list[tuple[
     path = Path(manifest if manifest is not None else DEFAULT_MANIFEST).expanduser()
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ManifestError(f"manifest={str(path)!r}: no such file") from exc
+    except FileNotFoundError:
+        raise ManifestError(f"manifest={str(path)!r}: no such file") from None
     except OSError as exc:
-        raise ManifestError(f"manifest={str(path)!r}: cannot be read: {exc}") from exc
+        raise ManifestError(f"manifest={str(path)!r}: cannot be read: {exc}") from None
 
     entries: Any
     if path.suffix.lower() in {".yml", ".yaml"}:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ManifestError(f"manifest={str(path)!r}: not valid YAML: {exc}") from exc
+            raise ManifestError(f"manifest={str(path)!r}: not valid YAML: {exc}") from None
         if isinstance(data, dict) and "statements" not in data:
             raise ManifestError(
                 f"manifest={str(path)!r}: expected a 'statements:' list of SQL files, "
@@ -163,7 +163,7 @@ def render_file(path: Path, values: Mapping[str, str], *, entry: str) -> Stateme
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ManifestError(f"{entry}: cannot be read: {exc}") from exc
+        raise ManifestError(f"{entry}: cannot be read: {exc}") from None
     return Statement(entry=entry, path=path, sql=render_sql(text, values, entry=entry))
 
 

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import _contract as contract
+from .._records import parse_iso_date
 from ..errors import ConfigError, InvalidFieldError, UnsafeValueError
 
 __all__ = [
@@ -127,12 +128,10 @@ def validate_run_date(value: object) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError(value)
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise InvalidFieldError("run_date", value, "must be a date as YYYY-MM-DD") from exc
+        parsed = parse_iso_date(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+        if parsed is None:  # not raised in a handler: no chained cause echoes the text
+            raise InvalidFieldError("run_date", value, "must be a date as YYYY-MM-DD")
+        return parsed
     raise InvalidFieldError("run_date", value, "must be a datetime.date or YYYY-MM-DD")
 
 

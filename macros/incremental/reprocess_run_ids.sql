@@ -1,5 +1,8 @@
 {#- The run ids of var `reprocess_run_ids` (a list, or one id), each checked against the
-    contract's run-id rule (exporter/_contract.py RUN_ID_PATTERN) before it reaches SQL. -#}
+    contract's run-id pattern (exporter/_contract.py RUN_ID_PATTERN) before it reaches SQL.
+    The contract's run-id rule also refuses credential shapes (AWS key ids, JWTs;
+    exporter/_records.py validate_run_id), so no stored run has such an id; this macro checks
+    the pattern only. -#}
 {% macro reprocess_run_ids() -%}
     {%- set ids = var('reprocess_run_ids', []) -%}
     {%- if ids is string -%}
