@@ -11,6 +11,7 @@ from ._canonical import (
     config_fingerprint,
     param_hash,
 )
+from ._cleanup import CleanupItem, CleanupReport, cleanup_spool
 from ._contract import (
     DATASETS,
     JOIN_KEYS,
@@ -43,6 +44,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "VOLATILE_CONFIG_KEYS",
     "AthenaSettings",
+    "CleanupItem",
+    "CleanupReport",
     "Column",
     "Dataset",
     "ExportSettings",
@@ -57,6 +60,7 @@ __all__ = [
     "allow_names",
     "bootstrap",
     "canonical_json",
+    "cleanup_spool",
     "config_fingerprint",
     "export_run_context",
     "object_key",
