@@ -12,6 +12,7 @@ under ``{root}/_tmp/`` there; the test puts the names a copied local root would 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -356,3 +357,16 @@ def test_a_local_failure_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err.splitlines()
     assert err[-1].startswith(f"ara: error: {root / '_tmp'}: ") and "Not a directory" in err[-1]
     assert (root / "_tmp").read_text() == "not a folder"
+
+
+def test_the_runbooks_lifecycle_rule_is_accepted_by_the_s3_api(s3_bucket: str, moto: Any) -> None:
+    """The JSON in docs/runbook.md, as given to ``put-bucket-lifecycle-configuration``."""
+    runbook = (Path(__file__).parents[1] / "docs" / "runbook.md").read_text()
+    section = runbook[runbook.index("## Cleaning up after killed workers") :]
+    block = section[section.index("```json\n") + 8 :]
+    config = json.loads(block[: block.index("```")])
+    client = moto.client("s3")
+    client.put_bucket_lifecycle_configuration(Bucket=s3_bucket, LifecycleConfiguration=config)
+    (rule,) = client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)["Rules"]
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert rule["Status"] == "Enabled" and rule["Filter"] == {"Prefix": "sweeps/"}
