@@ -5,6 +5,7 @@ The orchestrator calls :func:`export_run_context` once per accepted run; each wo
 """
 
 from ._canonical import VOLATILE_CONFIG_KEYS, canonical_json, config_fingerprint, param_hash
+from ._cleanup import CleanupItem, CleanupReport, cleanup_spool
 from ._contract import (
     DATASETS,
     JOIN_KEYS,
@@ -37,6 +38,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "VOLATILE_CONFIG_KEYS",
     "AthenaSettings",
+    "CleanupItem",
+    "CleanupReport",
     "Column",
     "Dataset",
     "ExportSettings",
@@ -51,6 +54,7 @@ __all__ = [
     "allow_names",
     "bootstrap",
     "canonical_json",
+    "cleanup_spool",
     "config_fingerprint",
     "export_run_context",
     "object_key",

@@ -13,9 +13,16 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
+from ._cleanup import (
+    CleanupItem,
+    cleanup_spool,
+    format_duration,
+    open_cleanup_root,
+    parse_duration,
+)
 from ._console import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -186,6 +193,80 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(handler=_cmd_sweep)
 
 
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except InvalidFieldError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.reason}, got {text!r}") from None
+
+
+def _age(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours:.1f} h old" if hours < 48 else f"{hours / 24:.1f} d old"
+
+
+def _item_line(item: CleanupItem, dry_run: bool) -> str:
+    if item.kind == "upload":
+        verb = "would abort" if dry_run else "aborted"
+        return f"{verb} upload {item.uri} (upload id {item.upload_id}, {_age(item.age)})"
+    verb = "would remove" if dry_run else "removed"
+    return f"{verb} {item.uri} ({_age(item.age)}, {plural(item.size or 0, 'byte')})"
+
+
+def _cmd_cleanup(args: argparse.Namespace) -> int:
+    open_cleanup_root(args.root)  # a malformed or missing root: a usage error, nothing started
+    limit = format_duration(args.older_than)
+    dry = " (dry run)" if args.dry_run else ""
+    begin(args, f"cleanup: spool files and uploads older than {limit} under {args.root}{dry}")
+    report = cleanup_spool(args.root, args.older_than, dry_run=args.dry_run)
+    for item in report.removed:
+        print(_item_line(item, args.dry_run), flush=True)
+    spools = plural(len(report.spools), "spool file")
+    uploads = plural(len(report.uploads), "multipart upload")
+    kept = (
+        f"left {plural(report.young, 'younger item')} and "
+        f"{plural(report.foreign, 'item')} not the exporter's"
+    )
+    if args.dry_run:
+        print(f"dry run: would remove {spools} and abort {uploads}; {kept}; nothing deleted")
+    else:
+        print(f"done: removed {spools}, aborted {uploads}; {kept}")
+    return EXIT_OK
+
+
+def _add_cleanup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "cleanup",
+        help="remove spool files and multipart uploads that killed writers left behind",
+        description="Remove the exporter's own spool files under {root}/_tmp/ last modified "
+        "more than DURATION ago and, on an s3:// root, abort its incomplete multipart uploads "
+        "under the root initiated more than DURATION ago. Nothing else is touched: final "
+        "objects, other files in _tmp/, other tools' uploads and anything younger are left. "
+        "Choose DURATION longer than your longest shard write (a day is safe). One line per "
+        "removed item and a summary line go to stdout.",
+        epilog=epilog(
+            ".venv/bin/ara cleanup --older-than 1d --dry-run",
+            ".venv/bin/ara cleanup --older-than 1d --root s3://bucket/prefix",
+        ),
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument(
+        "--older-than",
+        required=True,
+        type=_duration,
+        metavar="DURATION",
+        help="minimum age of what is removed: 90m, 1h, 2d, 1h30m (units s, m, h, d, w)",
+    )
+    p.add_argument(
+        "--root",
+        default=os.environ.get(ENV_ROOT, DEFAULT_ROOT),
+        help=f"export root: a folder or s3://bucket/prefix (env {ENV_ROOT}; "
+        f"default {DEFAULT_ROOT})",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would go; remove nothing")
+    p.set_defaults(handler=_cmd_cleanup)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ara",
@@ -206,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_athena_commands(sub)
     add_summary_command(sub)
     add_report_command(sub)
+    _add_cleanup(sub)
     return parser
 
 

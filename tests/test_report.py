@@ -31,6 +31,9 @@ ACCEPTED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 RUNS = {
     "grid": {"grid": {"beta": [0.2, 0.4, 0.8, 1.5, 2.5], "gamma": [0.05, 0.1, 0.2, 0.3]}},
     "cube": {"grid": {"beta": [0.2, 0.4, 0.8], "gamma": [0.1, 0.2], "dt": [0.25, 0.5]}},
+    # the same epidemics run for 160 and 320 days: each peaks at the same height twice, so the
+    # highest peak_infected is a tie (points 8 and 10)
+    "longer": {"grid": {"beta": [0.2, 0.4, 0.8], "gamma": [0.1, 0.2], "days": [160, 320]}},
 }
 RED = (214, 39, 40)  # the failed-point marker
 
@@ -142,6 +145,25 @@ def test_the_default_best_point_is_the_one_ara_summary_names(
     assert f"at point {want} (" in summary.split("grid\n")[1].split("\n\n")[0]
 
 
+def test_a_tie_for_the_highest_value_names_the_point_ara_summary_names(
+    duckdb_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--goal max with two points at the highest value: both commands name the lower
+    point_index (the documented rule for ties, the same as for --goal min)."""
+    from exporter.cli import main
+
+    values = _expected("longer", "peak_infected")
+    highest = max(v for v in values.values() if v is not None)
+    tied = sorted(i for i, v in values.items() if v == highest)
+    assert len(tied) == 2  # a real tie in the simulation, not in the report's rounding
+    report = {r.run_id: r for r in build_reports(str(duckdb_path), maximize=True)}["longer"]
+    assert report.best is not None and report.best.index == tied[0]
+    assert report.best_ties == 2
+    assert main(["summary", "--duckdb", str(duckdb_path), "--goal", "max"]) == 0
+    summary = capsys.readouterr().out
+    assert f"at point {tied[0]} (" in summary.split("longer\n")[1].split("\n\n")[0]
+
+
 @pytest.mark.parametrize(
     ("flags", "goal"),
     [([], "lowest"), (["--goal", "max"], "highest"), (["--maximize"], "highest"),
@@ -160,7 +182,7 @@ def test_cli_goal_flags(
     if goal == "highest":  # summary's number format: thousands separated, 4 significant digits
         top = max(v for v in _expected("grid", "peak_infected").values() if v is not None)
         assert f"<td><b>{top:,.0f}</b></td>" in page and top >= 1000
-    assert "2 runs from" in (out / "index.html").read_text()
+    assert f"{len(RUNS)} runs from" in (out / "index.html").read_text()
     capsys.readouterr()
     with pytest.raises(SystemExit) as usage:
         main(["report", "--duckdb", str(duckdb_path), "--goal", "max", "--minimize"])

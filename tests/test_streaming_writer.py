@@ -364,6 +364,31 @@ def test_a_warm_fast_path_refuses_what_point_result_refuses(tmp_path: Path, bad:
     assert [r["point_index"] for r in rows] == [0]
 
 
+@pytest.mark.parametrize(("points_per_shard", "warned"), [(500, True), (999, True), (1_000, False)])
+def test_the_small_shard_limit_is_1000_points(
+    tmp_path: Path, points_per_shard: int, warned: bool
+) -> None:
+    """The boundary itself: 999 (and 500) points per shard warn, 1,000 do not."""
+    from exporter import RunContext, SmallShardWarning, export_run_context
+
+    context = RunContext(
+        run_id=f"pps-{points_per_shard}",
+        accepted_at=T0,
+        request_source="test",
+        code_version="v1",
+        points_per_shard=points_per_shard,
+        point_count=10_000,
+        sweep_config={},
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export_run_context(tmp_path, context)
+    small = [w for w in caught if issubclass(w.category, SmallShardWarning)]
+    assert len(small) == int(warned), [str(w.message) for w in caught]
+    if warned:
+        assert f"points_per_shard={points_per_shard} splits 10,000 points" in str(small[0].message)
+
+
 def test_a_plan_of_tiny_shards_is_warned_about(tmp_path: Path) -> None:
     from exporter import RunContext, SmallShardWarning, export_run_context
     from exporter.reference import reference_configs, run_sweep

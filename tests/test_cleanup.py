@@ -1,0 +1,372 @@
+"""``ara cleanup`` / :func:`exporter.cleanup_spool` after SIGKILLed writers, on a local root and
+on a moto S3 server over HTTP: exactly the stale spool files (and, on S3, the stale incomplete
+multipart uploads) go; young ones, final objects and foreign files stay.
+
+No test sleeps for age. Locally the files' mtimes are set with ``os.utime`` around a pinned
+``NOW``. On S3 nothing can set an object's LastModified or an upload's Initiated time (S3 and
+moto stamp them on arrival), so the function gets a pinned ``now=`` relative to the times moto
+recorded: ten minutes after the newest (everything young), then two hours after it (everything
+old). On S3 the exporter's spool is a local temporary file, so a killed writer leaves nothing
+under ``{root}/_tmp/`` there; the test puts the names a copied local root would carry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _faults import FORK, ctx, kill_count, listing, s3_client, start_loop_writer, storage
+
+from exporter import CleanupReport, RunRef, cleanup_spool, export_run_context
+from exporter._cleanup import is_spool_name, parse_duration
+from exporter.cli import main
+from exporter.errors import ConfigError, InvalidFieldError
+
+#: the fault machinery plans tiny runs on purpose
+pytestmark = pytest.mark.filterwarnings("ignore::exporter.SmallShardWarning")
+
+LIMIT = timedelta(hours=1)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+STALE = (NOW - timedelta(hours=3)).timestamp()
+FRESH = (NOW - timedelta(minutes=10)).timestamp()
+#: Files in _tmp/ that are not the exporter's (mkstemp's random part is 8 of a-z 0-9 _).
+FOREIGN_TMP = ("notes.txt", ".spool-short.tmp", ".spool-ABCDEFGH.tmp", "keep/.spool-abcd1234.tmp")
+#: What a local root copied to S3 (``aws s3 sync``) carries in _tmp/: the exporter's names.
+COPIED_SPOOLS = (".spool-k2j4m5n6.tmp", ".shard-00001.parquet.a_b9c8d7.tmp")
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def endpoint(root: str, request: pytest.FixtureRequest) -> str | None:
+    return str(request.getfixturevalue("moto").endpoint) if root.startswith("s3://") else None
+
+
+def _split(root: str) -> tuple[str, str]:
+    bucket, _, prefix = root[len("s3://") :].partition("/")
+    return bucket, prefix
+
+
+def _uploads(root: str, endpoint: str | None) -> list[tuple[str, str]]:
+    """(key, upload id) of every incomplete multipart upload in the root's bucket."""
+    if endpoint is None:
+        return []
+    bucket, _ = _split(root)
+    pages = s3_client(endpoint).get_paginator("list_multipart_uploads").paginate(Bucket=bucket)
+    return sorted((u["Key"], u["UploadId"]) for p in pages for u in p.get("Uploads", []))
+
+
+def _accept(root: str, endpoint: str | None) -> RunRef:
+    client = s3_client(endpoint) if endpoint else None
+    ref = ctx(run_id="k1", point_count=40, points_per_shard=5)
+    return export_run_context(root, ref, s3_client=client).run
+
+
+def _leftovers(root: str) -> list[Path]:
+    folder = Path(root) / "_tmp"
+    return sorted(p for p in folder.iterdir() if p.is_file() and is_spool_name(p.name))
+
+
+def _kill_writers(root: str, endpoint: str | None, ref: RunRef) -> int:
+    """SIGKILL looping writers at random moments; locally until two leftovers exist."""
+    seed = int(os.environ.get("ARA_FAULT_SEED", random.randrange(2**32)))
+    print(f"ARA_FAULT_SEED={seed}")
+    rng = random.Random(seed)
+    kills = 0
+    while kills < kill_count(3) or (endpoint is None and len(_leftovers(root)) < 2):
+        assert kills < 60, "60 SIGKILLs left fewer than two spool files"
+        proc = start_loop_writer(root, endpoint, ref)
+        time.sleep(rng.uniform(0.05, 0.4))
+        proc.kill()  # no clean-up of any kind runs in the writer
+        proc.join(10)
+        assert proc.exitcode == -9
+        kills += 1
+    return kills
+
+
+def _stalled_upload(root: str, endpoint: str, key: str, ready: Any) -> None:
+    """The exporter's own upload path (``put_file``, multipart above the threshold), stopped
+    for good after its first part: the parent SIGKILLs it there."""
+    store = replace(storage(root, endpoint), multipart_threshold=MiB)
+
+    def stall(**_: Any) -> None:
+        ready.set()
+        time.sleep(600)
+
+    store.client.meta.events.register("after-call.s3.UploadPart", stall)
+    spool = store.spool()
+    spool.write_bytes(os.urandom(6 * MiB))  # two parts of 5 MiB and 1 MiB
+    store.put_file(key, spool)
+
+
+def _kill_mid_upload(root: str, endpoint: str, key: str) -> None:
+    ready = FORK.Event()
+    proc = FORK.Process(target=_stalled_upload, args=(root, endpoint, key, ready))
+    proc.start()
+    assert ready.wait(60), "the upload did not start"
+    proc.kill()
+    proc.join(10)
+    assert proc.exitcode == -9
+
+
+def _put(root: str, endpoint: str | None, rel: str, body: bytes = b"x", mtime: float = 0) -> None:
+    if endpoint is None:
+        path = Path(root, rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        os.utime(path, (mtime, mtime))
+    else:
+        bucket, prefix = _split(root)
+        s3_client(endpoint).put_object(Bucket=bucket, Key=f"{prefix}/{rel}", Body=body)
+
+
+def _uri(root: str, rel: str) -> str:
+    return str(Path(root, rel)) if not root.startswith("s3://") else f"{root}/{rel}"
+
+
+def test_cleanup_removes_exactly_the_stale_leftovers_of_killed_writers(
+    root: str, endpoint: str | None
+) -> None:
+    ref = _accept(root, endpoint)
+    _kill_writers(root, endpoint, ref)
+    outcomes = "outcomes/run_date=2026-11-23/run_id=k1/shard-00007.parquet"
+    stale: set[str] = set()
+    young = 0
+    if endpoint is None:
+        for path in _leftovers(root):  # every leftover of a SIGKILLed writer is stale
+            os.utime(path, (STALE, STALE))
+            stale.add(str(path))
+        live = storage(root, None).spool()  # a live writer's spool: the exporter's, but young
+        os.utime(live, (FRESH, FRESH))
+        young = 1
+        for obj in Path(root).rglob("*.parquet"):  # final objects, however old, stay
+            os.utime(obj, (STALE, STALE))
+    else:
+        assert not [k for k, _ in listing(root, endpoint) if "/_tmp/" in k]  # nothing on S3
+        _kill_mid_upload(root, endpoint, outcomes)
+        (killed,) = _uploads(root, endpoint)
+        bucket, prefix = _split(root)
+        client = s3_client(endpoint)
+        for key in (f"{prefix}/notes/big.bin", f"other/{outcomes}"):  # not the exporter's / root's
+            client.create_multipart_upload(Bucket=bucket, Key=key)
+        for name in COPIED_SPOOLS:
+            _put(root, endpoint, f"_tmp/{name}")
+        stale = {f"s3://{bucket}/{killed[0]}", *(_uri(root, f"_tmp/{n}") for n in COPIED_SPOOLS)}
+    for name in FOREIGN_TMP:
+        _put(root, endpoint, f"_tmp/{name}", mtime=STALE)
+    assert len(stale) >= 2
+    files, uploads = listing(root, endpoint), _uploads(root, endpoint)
+
+    if endpoint is None:
+        now = NOW
+    else:  # S3 stamps its own times: ages relative to the times the server recorded
+        client = s3_client(endpoint)
+        bucket, prefix = _split(root)
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        modified = max(o["LastModified"] for p in pages for o in p.get("Contents", []))
+        listed = client.list_multipart_uploads(Bucket=bucket)["Uploads"]
+        # moto answers every upload with one constant Initiated (2010-11-10T20:48:33Z in its
+        # response template), so objects and uploads are aged separately against their own
+        # stamps: ten minutes after each, that kind is young and is left alone
+        initiated = max(u["Initiated"] for u in listed)
+        young_objects = cleanup_spool(root, LIMIT, dry_run=True, now=modified + LIMIT / 6)
+        assert not young_objects.spools and young_objects.young >= len(COPIED_SPOOLS)
+        young_uploads = cleanup_spool(root, LIMIT, dry_run=True, now=initiated + LIMIT / 6)
+        assert not young_uploads.uploads and young_uploads.young >= 1
+        assert (listing(root, endpoint), _uploads(root, endpoint)) == (files, uploads)
+        now = max(modified, initiated) + 2 * LIMIT
+
+    dry = cleanup_spool(root, LIMIT, dry_run=True, now=now)
+    assert isinstance(dry, CleanupReport) and dry.dry_run
+    assert {item.uri for item in dry.removed} == stale
+    assert all(item.age > LIMIT for item in dry.removed)
+    assert (listing(root, endpoint), _uploads(root, endpoint)) == (files, uploads)  # untouched
+
+    done = cleanup_spool(root, LIMIT, now=now)
+    assert {item.uri for item in done.removed} == stale
+    assert (done.young, done.foreign) == (young, len(FOREIGN_TMP) + (1 if endpoint else 0))
+    prefix = "" if endpoint is None else _split(root)[1] + "/"
+    gone = {u.split(f"{root}/", 1)[1] if endpoint else str(Path(u).relative_to(root))
+            for u in stale}  # fmt: skip
+    assert listing(root, endpoint) == [(k, s) for k, s in files if k[len(prefix) :] not in gone]
+    kept_uploads = [u for u in uploads if f"s3://{_split(root)[0]}/{u[0]}" not in stale]
+    assert _uploads(root, endpoint) == kept_uploads
+    if endpoint is not None:
+        assert [k for k, _ in kept_uploads] == sorted(
+            [f"{prefix}notes/big.bin", f"other/{outcomes}"]
+        )
+    again = cleanup_spool(root, LIMIT, now=now)  # nothing left to do
+    assert again.removed == () and again.young == young
+
+
+def test_the_cli_lists_then_removes_and_prints_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "warehouse"
+    now = time.time()  # the CLI measures age against the clock, so the mtimes follow it
+    old, fresh = now - 3 * 3600, now - 600
+    spools = {".spool-aaaa1111.tmp": old, ".shard-00000.parquet.bbbb2222.tmp": old}
+    for name, mtime in {**spools, ".spool-cccc3333.tmp": fresh, "notes.txt": old}.items():
+        _put(str(root), None, f"_tmp/{name}", b"12345", mtime)
+    args = ["cleanup", "--older-than", "90m", "--root", str(root)]
+
+    assert main([*args, "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"cleanup: spool files and uploads older than 90m under {root} (dry run)\n"
+    lines = out.splitlines()
+    assert sorted(lines[:-1]) == sorted(
+        f"would remove {root / '_tmp' / n} (3.0 h old, 5 bytes)" for n in spools
+    )
+    assert lines[-1] == (
+        "dry run: would remove 2 spool files and abort 0 multipart uploads; left 1 younger item "
+        "and 1 item not the exporter's; nothing deleted"
+    )
+    assert sorted(p.name for p in (root / "_tmp").iterdir()) == sorted(
+        [*spools, ".spool-cccc3333.tmp", "notes.txt"]
+    )
+
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(lines[:-1]) == sorted(
+        f"removed {root / '_tmp' / n} (3.0 h old, 5 bytes)" for n in spools
+    )
+    assert lines[-1] == (
+        "done: removed 2 spool files, aborted 0 multipart uploads; left 1 younger item and "
+        "1 item not the exporter's"
+    )
+    assert sorted(p.name for p in (root / "_tmp").iterdir()) == [".spool-cccc3333.tmp", "notes.txt"]
+
+
+def test_the_cli_with_everything_young_removes_nothing(
+    root: str, endpoint: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _put(root, endpoint, f"_tmp/{COPIED_SPOOLS[0]}", mtime=time.time())
+    before = listing(root, endpoint)
+    assert main(["cleanup", "--older-than", "1h", "--root", root]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "done: removed 0 spool files, aborted 0 multipart uploads; left 1 younger item and "
+        "0 items not the exporter's"
+    ]
+    assert listing(root, endpoint) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1x", "expected a duration such as 90m, 1h or 2d (units s, m, h, d, w), got '1x'"),
+        ("0h", "must be longer than 0, got '0h'"),
+        ("-1h", "expected a duration such as 90m, 1h or 2d (units s, m, h, d, w), got '-1h'"),
+        ("", "expected a duration such as 90m, 1h or 2d (units s, m, h, d, w), got ''"),
+    ],
+)
+def test_a_bad_duration_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["cleanup", f"--older-than={value}", "--root", str(tmp_path)])
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: ara cleanup") and message in err
+
+
+def test_bad_roots_exit_2_and_touch_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    for root, reason in [
+        ("ftp://host/x", "only local paths and s3:// urls are supported"),
+        ("s3://Bad_Bucket/x", "the bucket name is not a valid S3 bucket name"),
+        (str(afile), "exists and is not a folder"),
+        (str(tmp_path / "typo"), "is not an existing folder"),
+    ]:
+        assert main(["cleanup", "--older-than", "1h", "--root", root]) == 2
+        (line,) = capsys.readouterr().err.splitlines()  # no start line: nothing started
+        assert line.startswith("ara: error: root=") and reason in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_durations_and_arguments() -> None:
+    assert parse_duration("90m") == timedelta(minutes=90)
+    assert parse_duration("2d") == timedelta(days=2)
+    assert parse_duration("1h30m") == timedelta(minutes=90)
+    assert parse_duration("1w") == timedelta(days=7)
+    with pytest.raises(InvalidFieldError, match=re.escape("older_than='1.5h'")):
+        parse_duration("1.5h")
+    with pytest.raises(InvalidFieldError, match=re.escape("older_than=datetime.timedelta(0)")):
+        cleanup_spool("/nonexistent", timedelta(0))
+    with pytest.raises(InvalidFieldError, match="now=datetime"):
+        cleanup_spool("/nonexistent", LIMIT, now=datetime(2026, 11, 28))
+    with pytest.raises(ConfigError, match="is not an existing folder"):
+        cleanup_spool("/nonexistent/typo", LIMIT)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unreachable_s3_root_exits_1_with_one_line(tmp_path: Path, debug: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{_closed_port()}",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_MAX_ATTEMPTS="1",
+        AWS_REGION="us-east-1",
+    )
+    flags = ["--debug"] if debug else []
+    done = subprocess.run(
+        [sys.executable, "-m", "exporter", *flags, "cleanup", "--older-than", "1d",
+         "--root", "s3://results-bucket/sweeps"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert (
+        lines[0]
+        == "cleanup: spool files and uploads older than 1d under s3://results-bucket/sweeps"
+    )
+    assert lines[-1].startswith("ara: error: s3://results-bucket/sweeps/_tmp: ")
+    assert "Could not connect to the endpoint URL" in lines[-1]
+    assert ("Traceback (most recent call last)" in done.stderr) is debug
+    if not debug:
+        assert len(lines) == 2
+
+
+def test_a_local_failure_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "warehouse"
+    root.mkdir()
+    (root / "_tmp").write_text("not a folder")  # listing it fails once the command started
+    assert main(["cleanup", "--older-than", "1h", "--root", str(root)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith(f"ara: error: {root / '_tmp'}: ") and "Not a directory" in err[-1]
+    assert (root / "_tmp").read_text() == "not a folder"
+
+
+def test_the_runbooks_lifecycle_rule_is_accepted_by_the_s3_api(s3_bucket: str, moto: Any) -> None:
+    """The JSON in docs/runbook.md, as given to ``put-bucket-lifecycle-configuration``."""
+    runbook = (Path(__file__).parents[1] / "docs" / "runbook.md").read_text()
+    section = runbook[runbook.index("## Cleaning up after killed workers") :]
+    block = section[section.index("```json\n") + 8 :]
+    config = json.loads(block[: block.index("```")])
+    client = moto.client("s3")
+    client.put_bucket_lifecycle_configuration(Bucket=s3_bucket, LifecycleConfiguration=config)
+    (rule,) = client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)["Rules"]
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert rule["Status"] == "Enabled" and rule["Filter"] == {"Prefix": "sweeps/"}
