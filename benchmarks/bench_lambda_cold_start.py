@@ -16,7 +16,8 @@ The process times, in order:
 and reports its peak RSS after the import, after boto3 and at the end (``VmHWM`` from
 ``/proc/self/status``, the process's own peak; ``ru_maxrss`` would carry over the benchmark's
 own, larger peak through ``fork``/``exec`` on Linux, so it is only the fallback) and the whole
-process's wall time (interpreter start to exit). The run is accepted first (``export_run_context``), as the orchestrator would.
+process's wall time (interpreter start to exit). The run is accepted first
+(``export_run_context``), as the orchestrator would.
 
     .venv/bin/python benchmarks/bench_lambda_cold_start.py [--points 1000,10000] [--repeat 5]
         [--zip dist/lambda/exporter-worker-py3.11-x86_64.zip]
@@ -98,9 +99,7 @@ def _package(zip_arg: Path | None) -> Path:
     path = REPO / "dist" / "lambda" / f"exporter-worker-py{version}-{arch}.zip"
     if not path.is_file():
         print(f"building {path.name} (tools/build_lambda.py) ...", flush=True)
-        build_lambda.build(
-            version, [arch], path.parent, cache=path.parent / ".cache", layer=False
-        )
+        build_lambda.build(version, [arch], path.parent, cache=path.parent / ".cache", layer=False)
     return path
 
 
