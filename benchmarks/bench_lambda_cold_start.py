@@ -7,17 +7,22 @@ runtime's own) and the standard library. ``-B`` because Lambda's ``/var/task`` i
 ``__pycache__`` is written, so every cold start compiles the package's ``.py`` files again.
 The process times, in order:
 
+Each size is measured twice: the zip as ``make lambda`` builds it (the package's ``.py`` files
+compiled at import) and with ``.pyc`` files added (``tools/build_lambda.py --compile``).
+
 * ``import exporter`` (with pyarrow; what a worker's module-level import costs);
 * ``import boto3`` (on Lambda the runtime's; the S3 client is created in the first write);
 * the first shard write: a ``ShardWriter`` of N points (5 params, 3 metrics each, generated on
   the fly) closed into ``s3://…`` on a moto S3 server over HTTP on 127.0.0.1 (a free port),
-  including the S3 client's creation, the acceptance-index read and both PUTs;
+  including the S3 client's creation, the acceptance-index read and both PUTs.
 
-and reports its peak RSS after the import, after boto3 and at the end (``VmHWM`` from
-``/proc/self/status``, the process's own peak; ``ru_maxrss`` would carry over the benchmark's
-own, larger peak through ``fork``/``exec`` on Linux, so it is only the fallback) and the whole
-process's wall time (interpreter start to exit). The run is accepted first
-(``export_run_context``), as the orchestrator would.
+The *cold start* column adds them up with the interpreter's start (process spawn to its first
+line): what a Lambda's init phase plus its first invocation would spend here, less Lambda's own
+overhead; the process's exit is not counted (a Lambda sandbox stays up). It reports its peak RSS
+after the import, after boto3 and at the end (``VmHWM`` from ``/proc/self/status``, its own
+peak; ``ru_maxrss`` would carry over the benchmark's own, larger peak through ``fork``/``exec``
+on Linux, so it is only the fallback). The run is accepted first (``export_run_context``), as
+the orchestrator would.
 
     .venv/bin/python benchmarks/bench_lambda_cold_start.py [--points 1000,10000] [--repeat 5]
         [--zip dist/lambda/exporter-worker-py3.11-x86_64.zip]
@@ -26,9 +31,12 @@ process's wall time (interpreter start to exit). The run is accepted first
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
+import py_compile
+import shutil
 import socket
 import statistics
 import subprocess
@@ -46,6 +54,7 @@ import build_lambda  # noqa: E402
 
 CHILD = """\
 import json, resource, sys, time
+wall_start = time.time()
 start = time.perf_counter()
 
 def peak_kb():
@@ -77,7 +86,8 @@ with exporter.ShardWriter(root, run, 0) as writer:
 t_write = time.perf_counter()
 assert writer.written is not None and writer.written.rows == run.point_count
 print(json.dumps({
-    "import": t_import - start, "boto3": t_boto - t_import, "write": t_write - t_boto,
+    "wall_start": wall_start, "import": t_import - start, "boto3": t_boto - t_import,
+    "write": t_write - t_boto,
     "rss_import_kb": rss_import, "rss_boto_kb": rss_boto,
     "rss_kb": peak_kb(),
     "sys_path_ok": not any("site-packages" in p for p in sys.path[2:]),
@@ -104,7 +114,7 @@ def _package(zip_arg: Path | None) -> Path:
 
 
 def _sample(pkg: Path, boto: Path, root: str, run: dict[str, Any], env: dict[str, str]) -> Any:
-    started = time.perf_counter()
+    spawned = time.time()
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-B", "-c", CHILD, str(pkg), str(boto), root, json.dumps(run)],
         capture_output=True,
@@ -112,13 +122,13 @@ def _sample(pkg: Path, boto: Path, root: str, run: dict[str, Any], env: dict[str
         env=env,
         timeout=600,
     )
-    total = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"cold-start sample failed:\n{proc.stderr[-3000:]}")
     out = json.loads(proc.stdout.splitlines()[-1])
     if not out["sys_path_ok"]:
         raise SystemExit("the child process could see site-packages: not a clean Lambda path")
-    out["total"] = total
+    out["startup"] = out["wall_start"] - spawned
+    out["total"] = out["startup"] + out["import"] + out["boto3"] + out["write"]
     return out
 
 
@@ -170,8 +180,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{os.cpu_count()} cpus; {args.repeat} cold starts per size, median (min)"
             )
             print(
-                f"{'points':>7}  {'import exporter':>16}  {'import boto3':>13}  "
-                f"{'first write':>13}  {'process':>13}  {'peak RSS: import, +boto3, write':>32}"
+                f"{'points':>12}  {'import exporter':>16}  {'import boto3':>13}  "
+                f"{'first write':>13}  {'cold start':>13}  {'peak RSS: import, +boto3, write':>32}"
+            )
+            # the same package with .pyc files (tools/build_lambda.py --compile)
+            pkg_pyc = Path(tmp) / "task-pyc"
+            shutil.copytree(pkg, pkg_pyc)
+            compileall.compile_dir(
+                pkg_pyc, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
             )
             for size in sizes:
                 ctx = RunContext(
@@ -186,20 +202,23 @@ def main(argv: list[str] | None = None) -> int:
                     sweep_config={"points": size},
                 )
                 run = export_run_context(root, ctx).run.to_dict()
-                samples = [_sample(pkg, boto, root, run, env) for _ in range(args.repeat)]
+                for label, folder in ((f"{size:,}", pkg), (f"{size:,} pyc", pkg_pyc)):
+                    samples = [_sample(folder, boto, root, run, env) for _ in range(args.repeat)]
 
-                def fig(key: str, samples: list[Any] = samples) -> str:
-                    values = [s[key] for s in samples]
-                    return f"{statistics.median(values):.2f} ({min(values):.2f}) s"
+                    def fig(key: str, samples: list[Any] = samples) -> str:
+                        values = [s[key] for s in samples]
+                        return f"{statistics.median(values):.2f} ({min(values):.2f}) s"
 
-                rss = [
-                    statistics.median(s[key] for s in samples) / 1024
-                    for key in ("rss_import_kb", "rss_boto_kb", "rss_kb")
-                ]
-                print(
-                    f"{size:>7,}  {fig('import'):>16}  {fig('boto3'):>13}  {fig('write'):>13}  "
-                    f"{fig('total'):>13}  {rss[0]:>10.0f} {rss[1]:>7.0f} {rss[2]:>7.0f} MB"
-                )
+                    rss = [
+                        statistics.median(s[key] for s in samples) / 1024
+                        for key in ("rss_import_kb", "rss_boto_kb", "rss_kb")
+                    ]
+                    print(
+                        f"{label:>12}  {fig('import'):>16}  {fig('boto3'):>13}  "
+                        f"{fig('write'):>13}  {fig('total'):>13}  "
+                        f"{rss[0]:>10.0f} {rss[1]:>7.0f} {rss[2]:>7.0f} MB",
+                        flush=True,
+                    )
     finally:
         server.stop()
     return 0

@@ -28,8 +28,10 @@ build (exit 1, one line). Downloaded wheels are cached under ``--cache`` (defaul
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import os
+import py_compile
 import re
 import shutil
 import struct
@@ -333,6 +335,7 @@ def build(
     *,
     cache: Path,
     layer: bool = True,
+    compile_pyc: bool = False,
     handlers: Sequence[Path] = HANDLERS,
     max_zipped: int = MAX_ZIPPED,
     max_unzipped: int = MAX_UNZIPPED,
@@ -347,6 +350,12 @@ def build(
     for arch in arches:
         if arch not in ARCHES:
             raise BuildError(f"arch={arch!r}: not a Lambda architecture ({', '.join(ARCHES)})")
+    host = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if compile_pyc and host != python_version:
+        raise BuildError(
+            f"compile: bytecode is per Python version; this is Python {host}, the runtime is "
+            f"{python_version} (build with a Python {python_version}, or without --compile)"
+        )
     for handler in handlers:
         if not handler.is_file():
             raise BuildError(f"handler={str(handler)!r}: no such file")
@@ -375,6 +384,12 @@ def build(
                 f"install for Python {python_version} {arch}",
             )
             strip(stage)
+            if compile_pyc:  # Lambda's /var/task is read-only: no __pycache__ written there
+                compileall.compile_dir(
+                    stage,
+                    quiet=1,
+                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+                )
             unzipped = tree_size(stage) + sum(h.stat().st_size for h in handlers)
             names = [f"exporter-worker-py{python_version}-{arch}.zip"]
             if layer:
@@ -492,6 +507,12 @@ def parser() -> argparse.ArgumentParser:
         "--no-layer", action="store_true", help="build only the function zips, no layer zips"
     )
     p.add_argument(
+        "--compile",
+        action="store_true",
+        help="add .pyc files (unchecked-hash) so a cold start does not compile the package: "
+        "about 0.1 s less import time; only with a Python of the runtime's version",
+    )
+    p.add_argument(
         "--handler",
         action="append",
         type=Path,
@@ -525,6 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.out,
             cache=args.cache or args.out / ".cache",
             layer=not args.no_layer,
+            compile_pyc=args.compile,
             handlers=args.handler or HANDLERS,
             max_zipped=max_zipped,
             max_unzipped=max_unzipped,
