@@ -371,3 +371,16 @@ def test_ara_without_pyyaml_says_what_to_install() -> None:
     lines = proc.stderr.strip().splitlines()
     assert "ara: error:" in lines[-1] and "needs pyyaml" in lines[-1], proc.stderr
     assert "athena-run-analytics[athena]" in lines[-1] and "Traceback" not in proc.stderr
+
+
+def test_compiled_bytecode_needs_the_runtimes_python(tmp_path: Path) -> None:
+    other = "3.12" if PYTHON != "3.12" else "3.11"
+    proc = subprocess.run(
+        [sys.executable, str(TOOL), "--python-version", other, "--compile", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and f"the runtime is {other}" in proc.stderr
+    assert not list(tmp_path.iterdir())
