@@ -84,6 +84,21 @@ _DROP_MODULES = re.compile(
     r"^_(flight|s3fs|azurefs|gcsfs|hdfs|orc|dataset_orc|parquet_encryption"
     r"|dataset_parquet_encryption|pyarrow_cpp_tests|cuda)\."
 )
+#: What manylinux wheels may link without bundling it (the manylinux policy's system libraries,
+#: all present in Lambda's Amazon Linux runtimes).
+_SYSTEM_LIBS = (
+    "ld-linux",
+    "libc.so",
+    "libdl.so",
+    "libgcc_s.so",
+    "libm.so",
+    "libpthread.so",
+    "librt.so",
+    "libstdc++.so",
+    "libutil.so",
+    "libresolv.so",
+    "libz.so",
+)
 _DROP_PY = {"flight.py", "orc.py", "cuda.py", "jvm.py", "benchmark.py", "conftest.py"}
 
 
@@ -285,6 +300,16 @@ def strip(stage: Path) -> None:
     for name, path in libs.items():
         if name not in keep:
             path.unlink()
+    kept = {p.name for p in shared if p.exists()}
+    for path in shared:
+        if not path.exists():
+            continue
+        for name in elf_needed(path):
+            if name not in kept and not name.startswith(_SYSTEM_LIBS):
+                raise BuildError(
+                    f"{path.relative_to(stage)} needs {name}, which is neither in the package "
+                    "nor a library every manylinux system (and Lambda's runtime) provides"
+                )
 
 
 def tree_size(folder: Path) -> int:
