@@ -27,6 +27,8 @@ import pytest
 from _dbt_scenario import Dbt
 from conftest import Moto
 
+pytestmark = [pytest.mark.s3, pytest.mark.pypi]
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 import build_lambda  # noqa: E402
@@ -184,6 +186,7 @@ def test_zip_is_named_for_the_runtime_and_within_the_limits(
     assert not [n for n in names if "flight" in n or "_s3fs" in n or "libarrow_s3" in n]
 
 
+@pytest.mark.dbt
 def test_the_zipped_handlers_write_a_shard_that_dbt_reads(sweep: Sweep) -> None:
     rows = sweep.dbt.query(
         "select run_id, count(*), count(distinct point_index), count(error_message) "
@@ -384,3 +387,67 @@ def test_compiled_bytecode_needs_the_runtimes_python(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and f"the runtime is {other}" in proc.stderr
     assert not list(tmp_path.iterdir())
+
+
+def _example(name: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"points": [{"beta": 0.2, "gamma": 0.1}]}, "points"),  # one point short
+        ({"points": "all"}, "points"),
+        ({"shard_id": 5}, "shard_id"),
+        ({"run": {"run_id": "r"}}, "run_date"),
+        ({"fixed": [1]}, "fixed"),
+    ],
+)
+def test_a_bad_worker_event_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict[str, Any], field: str
+) -> None:
+    from datetime import date
+
+    from exporter import RunRef
+    from exporter.errors import InvalidFieldError
+
+    worker = _example("lambda_worker")
+    monkeypatch.setenv("ARA_ROOT", str(tmp_path / "warehouse"))
+    run = RunRef("bad-event", date(2026, 3, 14), 4, 2)
+    event = {"run": run.to_dict(), "shard_id": 1, "points": [{"beta": 0.2, "gamma": 0.1}] * 2}
+    with pytest.raises(InvalidFieldError) as caught:
+        worker.handler({**event, **change})
+    assert caught.value.field == field
+    assert not (tmp_path / "warehouse").exists()
+
+
+def test_the_worker_needs_its_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    from exporter.errors import ConfigError
+
+    monkeypatch.delenv("ARA_ROOT", raising=False)
+    with pytest.raises(ConfigError, match="ARA_ROOT"):
+        _example("lambda_worker").handler({})
+
+
+def test_the_orchestrator_refuses_events_over_the_payload_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporter.errors import InvalidFieldError
+
+    monkeypatch.setenv("ARA_ROOT", str(tmp_path / "warehouse"))
+    monkeypatch.setenv("ARA_MAX_EVENT_BYTES", "1000")
+    request = {
+        "run_id": "big-events",
+        "points_per_shard": 50,
+        "sweep_config": {"grid": {"beta": [i / 100 for i in range(10)], "gamma": [0.1] * 10}},
+    }
+    with pytest.raises(InvalidFieldError, match="over 1,000 bytes") as caught:
+        _example("lambda_orchestrator").handler(request)
+    assert caught.value.field == "points_per_shard"
+    assert not (tmp_path / "warehouse").exists()  # refused before the run was accepted

@@ -259,7 +259,9 @@ def dependency_wheels(
         for wheel in sorted(Path(tmp).glob("*.whl")):
             wheels.append(folder / wheel.name)
             os.replace(wheel, folder / wheel.name)
-    pins.write_text("\n".join(w.name for w in wheels) + "\n")
+    tmp_pins = pins.with_name(f"{pins.name}.{os.getpid()}")
+    tmp_pins.write_text("\n".join(w.name for w in wheels) + "\n")
+    os.replace(tmp_pins, pins)  # a concurrent build sees the whole list or none
     return wheels
 
 
