@@ -63,8 +63,8 @@ def shard_events(
             raise InvalidFieldError(
                 "points_per_shard",
                 run.points_per_shard,
-                f"shard {shard_id}'s event is {size:,} bytes, over {max_bytes:,} "
-                f"({ENV_MAX_EVENT}); plan smaller shards or send the sweep config",
+                f"shard {shard_id}'s event is {size:,} bytes, over the limit of {max_bytes:,} "
+                f"bytes ({ENV_MAX_EVENT}); plan smaller shards or send the sweep config",
             )
         events.append(event)
     return events

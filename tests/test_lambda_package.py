@@ -447,7 +447,7 @@ def test_the_orchestrator_refuses_events_over_the_payload_limit(
         "points_per_shard": 50,
         "sweep_config": {"grid": {"beta": [i / 100 for i in range(10)], "gamma": [0.1] * 10}},
     }
-    with pytest.raises(InvalidFieldError, match="over 1,000 bytes") as caught:
+    with pytest.raises(InvalidFieldError, match="over the limit of 1,000 bytes") as caught:
         _example("lambda_orchestrator").handler(request)
     assert caught.value.field == "points_per_shard"
     assert not (tmp_path / "warehouse").exists()  # refused before the run was accepted
