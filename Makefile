@@ -1,13 +1,15 @@
 # Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3
+# the Lambda Python runtime `make lambda` builds for (3.11 runs on Amazon Linux 2, 3.12+ on AL2023)
+PYTHON_VERSION ?= 3.12
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo test test-clock faults lint bench bench-dbt clean
+.PHONY: help install demo test test-clock faults lint bench bench-dbt bench-lambda lambda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,7 +48,7 @@ faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 example
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check exporter tests benchmarks examples
+	$(BIN)/ruff format --check exporter tests benchmarks examples tools
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models
 	cd exporter/athena/sql && ../../../$(BIN)/sqlfluff lint .   # Athena DDL: its own nested .sqlfluff
@@ -58,5 +60,11 @@ bench: $(STAMP) ## shard writer vs the plain floor, memory, incremental dbt buil
 bench-dbt: $(STAMP) ## dbt: incremental build at 10 vs 300 runs, one-run query, 1M points end to end
 	$(BIN)/python benchmarks/bench_dbt.py --repeat 3
 
-clean: ## remove the venv and dbt's output (exported data in ./warehouse is kept)
-	rm -rf $(VENV) target logs dbt_packages
+bench-lambda: $(STAMP) ## Lambda cold start: import + first shard write from the unzipped package
+	$(BIN)/python benchmarks/bench_lambda_cold_start.py --repeat 5
+
+lambda: $(STAMP) ## worker zips for AWS Lambda (x86_64, arm64) in dist/lambda; PYTHON_VERSION=3.12
+	$(BIN)/python tools/build_lambda.py --python-version $(PYTHON_VERSION)
+
+clean: ## remove the venv, dbt's output and dist/ (exported data in ./warehouse is kept)
+	rm -rf $(VENV) target logs dbt_packages dist

@@ -2,7 +2,13 @@
 
 The orchestrator calls :func:`export_run_context` once per accepted run; each worker opens a
 :class:`ShardWriter` per shard. Both take one root: a local folder or ``s3://bucket/prefix``.
+
+A worker's ``import exporter`` loads the writer, pyarrow and the standard library only; the
+Athena bootstrap (``AthenaSettings``, ``bootstrap``, ``register_run_partitions``) is imported
+on first use, and boto3 when an ``s3://`` root is opened.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._canonical import VOLATILE_CONFIG_KEYS, canonical_json, config_fingerprint, param_hash
 from ._cleanup import CleanupItem, CleanupReport, cleanup_spool
@@ -28,7 +34,9 @@ from ._writer import (
     SmallShardWarning,
     export_run_context,
 )
-from .athena import AthenaSettings, bootstrap, register_run_partitions
+
+if TYPE_CHECKING:  # imported on first use (see __getattr__): a worker never loads the bootstrap
+    from .athena import AthenaSettings, bootstrap, register_run_partitions
 
 __all__ = [
     "DATASETS",
@@ -63,3 +71,25 @@ __all__ = [
     "partition_path",
     "register_run_partitions",
 ]
+
+#: Public names that live in a subpackage the worker path does not need: imported on first use.
+_LAZY = {
+    "AthenaSettings": "exporter.athena",
+    "bootstrap": "exporter.athena",
+    "register_run_partitions": "exporter.athena",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'exporter' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

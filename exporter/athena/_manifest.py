@@ -19,9 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..errors import ManifestError
+from ..errors import AthenaBootstrapError, ManifestError
 from ._settings import AthenaSettings
 
 __all__ = [
@@ -54,6 +52,18 @@ class Statement:
     sql: str
 
 
+def _yaml(path: Path) -> Any:
+    """pyyaml, imported on first use: a worker (``import exporter``) never needs it."""
+    try:
+        import yaml
+    except ImportError:
+        raise AthenaBootstrapError(
+            f"manifest={str(path)!r}: reading a YAML manifest needs pyyaml, which is not "
+            "installed: pip install 'athena-run-analytics[athena]'"
+        ) from None
+    return yaml
+
+
 def load_manifest(manifest: str | os.PathLike[str] | None = None) -> list[tuple[str, Path]]:
     """The manifest's entries in order, each with its file (which must exist).
 
@@ -70,6 +80,7 @@ def load_manifest(manifest: str | os.PathLike[str] | None = None) -> list[tuple[
 
     entries: Any
     if path.suffix.lower() in {".yml", ".yaml"}:
+        yaml = _yaml(path)
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

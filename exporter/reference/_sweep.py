@@ -12,7 +12,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -158,6 +157,9 @@ def run_sweep(
             done += run_shard(root, event, shard, config, settings=settings)
             report(f"{run_id}: {n}/{len(shards)} shards, {done}/{len(points)} points")
     else:
+        # imported here: a worker importing exporter.reference never loads multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {
                 pool.submit(run_shard, root, event, s, dict(config), settings=settings): s
