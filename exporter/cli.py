@@ -34,7 +34,7 @@ from ._writer import DEFAULT_POINTS_PER_SHARD
 from .athena._cli import add_athena_commands
 from .errors import ExporterError, InvalidFieldError, ManifestError, ValidationError
 from .reference._sweep import VARIANTS, plan_points, reference_configs, run_sweep, stderr_progress
-from .reports import add_summary_command
+from .reports import add_compare_command, add_summary_command
 from .reports._report import add_report_command
 
 __all__ = ["main"]
@@ -213,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=epilog(
             ".venv/bin/ara sweep --root ./warehouse",
             ".venv/bin/ara summary",
+            ".venv/bin/ara compare BASE_RUN_ID NEW_RUN_ID",
             ".venv/bin/ara athena bootstrap --root s3://bucket/prefix --dry-run",
             ".venv/bin/ara COMMAND --help",
         ),
@@ -225,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_athena_commands(sub)
     add_summary_command(sub)
     add_report_command(sub)
+    add_compare_command(sub)
     return parser
 
 
