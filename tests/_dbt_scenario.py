@@ -31,6 +31,7 @@ PROJECT_MODELS = (
     "dim_runs",
     "fct_point_params",
     "fct_run_metric_summary",
+    "fct_point_comparisons",
 )
 DBT = str(Path(sys.executable).with_name("dbt"))
 POINTS_PER_SHARD = 4

@@ -18,8 +18,8 @@ from ._sweep import (
 
 __all__ = [
     "DEFAULTS",
-    "SimulationError",
     "VARIANTS",
+    "SimulationError",
     "SweepResult",
     "Variant",
     "plan_points",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import InvalidFieldError
+
 __all__ = ["DEFAULTS", "SimulationError", "resolve_params", "simulate"]
 
 #: Parameters a sweep may leave out; the effective parameters always carry them.
@@ -39,13 +41,13 @@ def simulate(params: dict[str, Any], *, substeps: int = 1) -> dict[str, float]:
     ``substeps=1`` is the reference model, to the last bit.
     """
     if isinstance(substeps, bool) or not isinstance(substeps, int) or substeps < 1:
-        raise ValueError(f"substeps must be a whole number >= 1, got {substeps!r}")
+        raise InvalidFieldError("substeps", substeps, "must be a whole number >= 1")
     beta, gamma, dt = float(params["beta"]), float(params["gamma"]), float(params["dt"])
     h = dt / substeps
     if beta * h > 0.5 or gamma * h > 0.5:
-        step = "dt" if substeps == 1 else f"dt/{substeps}"
+        name = "dt" if substeps == 1 else f"dt/{substeps}"
         raise SimulationError(
-            f"unstable step: beta*{step}={beta * h:.3f}, gamma*{step}={gamma * h:.3f} > 0.5"
+            f"unstable step: beta*{name}={beta * h:.3f}, gamma*{name}={gamma * h:.3f} > 0.5"
         )
     n = float(params["population"])
     infected = float(params["initial_infected"])

@@ -162,18 +162,19 @@ def read_matched_points(
             raise StorageError(
                 f"{duckdb_path}: cannot read the marts: {_first_line(exc)}"
             ) from None
-    points = [
-        MatchedPoint(
-            base_index=base_index,
-            new_index=new_index,
-            base_status=base_status,
-            new_status=new_status,
-            params=json.loads(params) if params else {},
-            base_metrics=_metrics(base_metrics),
-            new_metrics=_metrics(new_metrics),
+    points = []
+    for base_index, new_index, base_status, new_status, params, old, now in rows:
+        points.append(
+            MatchedPoint(
+                base_index=base_index,
+                new_index=new_index,
+                base_status=base_status,
+                new_status=new_status,
+                params=json.loads(params) if params else {},
+                base_metrics=_metrics(old),
+                new_metrics=_metrics(now),
+            )
         )
-        for base_index, new_index, base_status, new_status, params, base_metrics, new_metrics in rows
-    ]
     return base_run, new_run, points
 
 
@@ -329,9 +330,7 @@ def comparison_lines(c: Comparison) -> list[str]:
         for name, count in c.changed_by_metric.items():
             lines.append(f"    {name:<{width}}  {plural(count, 'point')} changed")
     if c.largest:
-        lines.append(
-            "  largest changes" if c.metric else "  largest change of each metric"
-        )
+        lines.append("  largest changes" if c.metric else "  largest change of each metric")
         for change in c.largest:
             params = _params_text(dict(change.params), c.swept)
             where = f"point {change.base_index}" + (
@@ -340,9 +339,7 @@ def comparison_lines(c: Comparison) -> list[str]:
             lines.append(
                 f"    {_change_text(change)} at {where}" + (f" ({params})" if params else "")
             )
-    lines.append(
-        f"  config fingerprint  {_same(c.base_fingerprint, c.new_fingerprint, short=12)}"
-    )
+    lines.append(f"  config fingerprint  {_same(c.base_fingerprint, c.new_fingerprint, short=12)}")
     lines.append(f"  code version        {_same(c.base_code_version, c.new_code_version)}")
     return lines
 

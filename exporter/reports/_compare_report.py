@@ -225,4 +225,3 @@ def write_comparison_report(
     target = out / f"{stem}.html"
     target.write_text(page, encoding="utf-8")
     return target
-
