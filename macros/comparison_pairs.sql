@@ -4,6 +4,10 @@
     (exporter/_contract.py RUN_ID_PATTERN) before it reaches SQL. Returns a list of
     [base, new] lists, duplicates dropped, in the var's order. -#}
 {% macro comparison_pairs() -%}
+    {%- if not execute -%}
+        {#- parsing (or sqlfluff's offline templater): no pairs named -#}
+        {{ return([]) }}
+    {%- endif -%}
     {%- set given = var('comparison_pairs', []) -%}
     {%- if given is none or given is string and not given | trim -%}{%- set given = [] -%}{%- endif -%}
     {%- if given is string or given is mapping or given is not iterable -%}

@@ -99,18 +99,28 @@ pairs as (
 
 ),
 
+{%- if is_incremental() %}
+
+window_partitions as (
+
+    -- the partitions of the pairs with a run in the window: a run named in
+    -- reprocess_run_ids may be the earlier run of a pair whose partition is outside it
+    select distinct run_date
+    from pairs
+    where
+        {{ run_window_filter('base_run_date') }}
+        or {{ run_window_filter('new_run_date') }}
+
+),
+{%- endif %}
+
 pairs_in_scope as (
 
-    select * from pairs
+    -- every pair of each partition recomputed (the whole partition is replaced)
+    select pairs.*
+    from pairs
     {%- if is_incremental() %}
-    -- every pair of a partition that holds a pair with a run in the window (a run named in
-    -- reprocess_run_ids may be the earlier run of a pair whose partition is outside it)
-    where run_date in (
-        select run_date from pairs
-        where
-            {{ run_window_filter('base_run_date') }}
-            or {{ run_window_filter('new_run_date') }}
-    )
+    where pairs.run_date in (select window_partitions.run_date from window_partitions)
     {%- endif %}
 
 ),
@@ -132,9 +142,9 @@ points as (
     where
         param_hash is not null
         and run_id in (
-            select base_run_id from pairs_in_scope
+            select pairs_in_scope.base_run_id from pairs_in_scope
             union
-            select new_run_id from pairs_in_scope
+            select pairs_in_scope.new_run_id from pairs_in_scope
         )
 
 ),
@@ -208,6 +218,24 @@ matched as (
 
 ),
 
+with_metrics as (
+
+    select
+        *,
+        {%- for name in metric_columns %}
+        {{ metric_value(name, 'base_metrics') }} as metric_{{ name }}_base,
+        {{ metric_value(name, 'new_metrics') }} as metric_{{ name }}_new,
+        {%- endfor %}
+        case
+            when presence != 'in_both' then null
+            when base_outcome_status = new_outcome_status then 'unchanged'
+            when new_outcome_status = 'failed' then 'succeeded_to_failed'
+            else 'failed_to_succeeded'
+        end as status_change
+    from matched
+
+),
+
 final as (
 
     select
@@ -223,26 +251,19 @@ final as (
         new_point_index,
         base_outcome_status,
         new_outcome_status,
-        case
-            when presence != 'in_both' then null
-            when base_outcome_status = new_outcome_status then 'unchanged'
-            when new_outcome_status = 'failed' then 'succeeded_to_failed'
-            else 'failed_to_succeeded'
-        end as status_change,
+        status_change,
         params_json,
 
         -- metrics in both runs, and their change (new - base)
         base_metrics,
         new_metrics,
         {%- for name in metric_columns %}
-        {{ metric_value(name, 'base_metrics') }} as metric_{{ name }}_base,
-        {{ metric_value(name, 'new_metrics') }} as metric_{{ name }}_new,
-        {{ metric_value(name, 'new_metrics') }} - {{ metric_value(name, 'base_metrics') }}
-            as metric_{{ name }}_change,
+        metric_{{ name }}_base,
+        metric_{{ name }}_new,
+        {%- set base, new = 'metric_' ~ name ~ '_base', 'metric_' ~ name ~ '_new' %}
+        {{ new }} - {{ base }} as metric_{{ name }}_change,
         case
-            when {{ metric_value(name, 'base_metrics') }} != 0
-                then ({{ metric_value(name, 'new_metrics') }} - {{ metric_value(name, 'base_metrics') }})
-                / abs({{ metric_value(name, 'base_metrics') }})
+            when {{ base }} != 0 then ({{ new }} - {{ base }}) / abs({{ base }})
         end as metric_{{ name }}_relative_change,
         {%- endfor %}
 
@@ -250,7 +271,7 @@ final as (
         run_date,
         new_run_id
 
-    from matched
+    from with_metrics
 
 )
 
