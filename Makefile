@@ -24,15 +24,24 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create .venv and install the package with its dev tools
 
-demo: $(STAMP) ## reference sweep into ./warehouse, build the marts, print a summary, draw the report
+# the demo's run ids carry the day (UTC) the sweep ran; the variant re-runs the baseline grid
+DEMO_DAY := $(shell date -u +%Y%m%d)
+DEMO_BASE := sir-baseline-$(DEMO_DAY)
+DEMO_NEW := sir-baseline-substeps-$(DEMO_DAY)
+
+demo: $(STAMP) ## reference sweep into ./warehouse, build the marts, print a summary, draw the report, compare two runs
 	$(BIN)/ara sweep --root ./warehouse
+	$(BIN)/ara sweep --root ./warehouse --variant substeps --quiet
 	test -f profiles.yml || cp profiles.example.yml profiles.yml
 	ARA_DUCKDB_PATH=./warehouse/analytics.duckdb $(BIN)/dbt build --target local \
 		--vars '{warehouse_root: ./warehouse}'
 	$(BIN)/ara summary --duckdb ./warehouse/analytics.duckdb
 	@# the page's path is printed once, on the "report written" line (stdout repeats it for scripts)
 	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report > /dev/null
-	@echo "open it in a browser (docs/report.md)"
+	$(BIN)/ara compare $(DEMO_BASE) $(DEMO_NEW) --duckdb ./warehouse/analytics.duckdb --metric peak_infected
+	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report \
+		--compare $(DEMO_BASE) $(DEMO_NEW) > /dev/null
+	@echo "open them in a browser (docs/report.md, docs/compare.md)"
 
 test: $(STAMP) ## run the whole test suite (timestamp tests once more under a non-UTC zone)
 	$(BIN)/pytest -q -n 2 --dist loadfile   # 2 workers, one test file each at a time

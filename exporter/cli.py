@@ -41,8 +41,8 @@ from ._version import __version__
 from ._writer import DEFAULT_POINTS_PER_SHARD
 from .athena._cli import add_athena_commands
 from .errors import ExporterError, InvalidFieldError, ManifestError, ValidationError
-from .reference._sweep import plan_points, reference_configs, run_sweep, stderr_progress
-from .reports import add_summary_command
+from .reference._sweep import VARIANTS, plan_points, reference_configs, run_sweep, stderr_progress
+from .reports import add_compare_command, add_summary_command
 from .reports._report import add_report_command
 
 __all__ = ["main"]
@@ -74,7 +74,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     skips: dict[str, set[int]] = {}
     for name, shard in args.skip_shard:
         skips.setdefault(name, set()).add(shard)
-    configs = reference_configs()[: args.runs]
+    variant = None if args.variant is None else VARIANTS[args.variant]
+    if variant is not None and args.runs is not None:
+        raise InvalidFieldError(
+            "--runs", args.runs, "cannot be combined with --variant (it re-runs the baseline only)"
+        )
+    configs = reference_configs()[: 1 if variant is not None else args.runs or 3]
     shard_counts = {
         name: math.ceil(len(plan_points(config)) / args.points_per_shard)
         for name, config in configs
@@ -93,11 +98,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 )
     open_root(args.root)  # a malformed root is a usage error, found before anything starts
     settings = ExportSettings.from_env()  # a malformed gate value likewise
-    begin(args, f"reference sweep: {plural(len(configs), 'run')} into {args.root}")
+    what = "" if variant is None else f" (variant {variant.name}: {variant.description})"
+    begin(args, f"reference sweep: {plural(len(configs), 'run')} into {args.root}{what}")
     for line in _gate_lines(settings):
         print(line, file=sys.stderr, flush=True)
     for name, config in configs:
-        run_id = f"{name}-{day}"
+        run_id = f"{name}-{day}" if variant is None else f"{name}-{variant.name}-{day}"
         result = run_sweep(
             args.root,
             run_id,
@@ -107,11 +113,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             skip_shards=skips.get(name, set()),
             progress=None if args.quiet else stderr_progress,
             settings=settings,
+            variant=variant,
         )
         print(
             f"{run_id}: {result.points_run}/{result.context.point_count} points in "
             f"{result.shards_run}/{result.context.shard_count} shards, "
             f"{result.seconds:.2f}s, config fingerprint {result.context.config_fingerprint[:12]}"
+            + ("" if variant is None else f", code version {result.context.code_version}")
         )
     return EXIT_OK
 
@@ -149,6 +157,8 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             ".venv/bin/ara sweep --root s3://bucket/prefix --runs 1 --workers 4",
             ".venv/bin/ara sweep --root ./warehouse --points-per-shard 48 "
             "--skip-shard sir-baseline:2   # a partial run",
+            ".venv/bin/ara sweep --root ./warehouse --variant substeps   "
+            "# the baseline again, changed code",
         ),
         formatter_class=HelpFormatter,
     )
@@ -161,10 +171,20 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--runs",
         type=int,
-        default=3,
+        default=None,
         choices=range(1, 4),
         metavar="N",
         help="how many of the 3 reference runs (default 3)",
+    )
+    p.add_argument(
+        "--variant",
+        choices=sorted(VARIANTS),
+        default=None,
+        metavar="NAME",
+        help="re-run the baseline grid with a documented model change, under its own run id "
+        "(sir-baseline-NAME-YYYYMMDD) and code version, same config and parameters "
+        "(docs/compare.md). Names: "
+        + "; ".join(f"{v.name}: {v.description}" for v in VARIANTS.values()),
     )
     p.add_argument(
         "--points-per-shard",
@@ -275,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=epilog(
             ".venv/bin/ara sweep --root ./warehouse",
             ".venv/bin/ara summary",
+            ".venv/bin/ara compare BASE_RUN_ID NEW_RUN_ID",
             ".venv/bin/ara athena bootstrap --root s3://bucket/prefix --dry-run",
             ".venv/bin/ara COMMAND --help",
         ),
@@ -288,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_summary_command(sub)
     add_report_command(sub)
     _add_cleanup(sub)
+    add_compare_command(sub)
     return parser
 
 

@@ -31,6 +31,7 @@ PROJECT_MODELS = (
     "dim_runs",
     "fct_point_params",
     "fct_run_metric_summary",
+    "fct_point_comparisons",
 )
 DBT = str(Path(sys.executable).with_name("dbt"))
 #: the day every test's dbt invocation takes as "today" for its run window (var

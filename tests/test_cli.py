@@ -230,3 +230,36 @@ def test_skip_shard_typos_are_refused_before_any_run(
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1] == f"ara: error: {message}"
     assert list(tmp_path.iterdir()) == []  # the first run was not started either
+
+
+def test_sweep_variant_reruns_the_baseline_grid_under_its_own_run_and_code_version(
+    tmp_path: Path,
+) -> None:
+    """Same config (so the same fingerprint), another code version and run id; the change is
+    in the code: the baseline's 12 unstable points (beta 2.5) succeed with 4 sub-steps."""
+    import re
+
+    import pyarrow.dataset as ds
+
+    common = ["--root", str(tmp_path), "--workers", "0", "--quiet"]
+    base = run("sweep", *common, "--runs", "1")
+    variant = run("sweep", *common, "--variant", "substeps")
+    assert base.returncode == 0 and variant.returncode == 0, variant.stderr
+    found = re.fullmatch(
+        r"(sir-baseline-substeps-\d{8}): 144/144 points in 1/1 shards, [0-9.]+s, "
+        r"config fingerprint ([0-9a-f]{12}), code version reference-sir\+substeps4\n",
+        variant.stdout,
+    )
+    assert found, variant.stdout
+    assert f"config fingerprint {found[2]}\n" in base.stdout  # the baseline's fingerprint
+    outcomes = ds.dataset(tmp_path / "outcomes", partitioning="hive").to_table().to_pylist()
+    failed = {run_id: 0 for run_id in {r["run_id"] for r in outcomes}}
+    for row in outcomes:
+        failed[row["run_id"]] += row["status"] == "failed"
+    assert sorted(failed.values()) == [0, 12]
+    assert failed[found[1]] == 0
+    both = run("sweep", *common, "--runs", "2", "--variant", "substeps")
+    assert both.returncode == 2
+    assert "--runs=2: cannot be combined with --variant" in both.stderr
+    unknown = run("sweep", *common, "--variant", "nosuch")
+    assert unknown.returncode == 2 and "invalid choice" in unknown.stderr

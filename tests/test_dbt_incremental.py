@@ -14,7 +14,12 @@ must hold the same rows. The raw objects are written with the exporter's own API
    a worker killed between its two writes), and a run retried under the params gate with every
    point failing (its run_date's params objects and metric rows are all gone); incremental build.
 3. A late retry of the old run (outside the lookback): a plain build leaves it stale, the
-   documented way (var ``reprocess_run_ids``) brings it in.
+   documented way (var ``reprocess_run_ids``) brings it in, with the comparison of the old run
+   and a run 20 days old (fct_point_comparisons keeps it in the later run's run_date, outside
+   the window: it is recomputed too).
+
+fct_point_comparisons compares the pairs of var ``comparison_pairs`` (COMPARED): the runs
+share their parameters, so their points match by ``param_hash``.
 
 Six ``dbt build`` invocations in all; two more for a window of 1.0 files (no ``write_id``).
 """
@@ -38,13 +43,29 @@ from exporter._contract import object_key
 
 pytestmark = pytest.mark.dbt
 
-MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
+MARTS = (
+    "fct_point_outcomes",
+    "dim_runs",
+    "fct_run_metric_summary",
+    "fct_point_params",
+    "fct_point_comparisons",
+)
 STAGING = ("stg_sweep__outcomes", "stg_sweep__effective_params", "stg_sweep__run_contexts")
 POINTS_PER_SHARD = 4
 SHARDS = 3
 ON = ExportSettings()
 NO_CONTEXT = ExportSettings(run_context=False)
 NO_PARAMS = ExportSettings(effective_params=False)
+#: the run pairs fct_point_comparisons compares (var comparison_pairs), on both builds
+COMPARED = {
+    "comparison_pairs": [
+        ["old-run", "recent-run"],
+        ["old-run", "mid-run"],  # both outside the window: in mid-run's run_date
+        ["recent-run", "new-run"],
+        ["pair-run", "rollback-run"],
+        ["gated-no-params", "gated-no-context"],
+    ]
+}
 #: "now" for every object and build of this module: the run window is as of NOW's date
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 LOOKBACK_DAYS = 3  # the default
@@ -52,7 +73,11 @@ LOOKBACK_DAYS = 3  # the default
 SINCE = NOW.date() - timedelta(days=LOOKBACK_DAYS)
 #: the builds test the run window only, as an operator's plain `dbt build` does (a
 #: --full-refresh build tests everything all the same)
-WINDOWED = {"test_whole_store": False, "run_window_as_of": NOW.date().isoformat()}
+WINDOWED = {
+    "test_whole_store": False,
+    "run_window_as_of": NOW.date().isoformat(),
+    **COMPARED,
+}
 
 
 def _accept(root: Path, run_id: str, accepted_at: datetime, settings: ExportSettings) -> RunRef:
@@ -156,6 +181,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     base = tmp_path_factory.mktemp("dbt_incremental")
     root = base / "raw"
     old = _run(root, "old-run", NOW - timedelta(days=40))
+    _run(root, "mid-run", NOW - timedelta(days=20))
     recent = _run(root, "recent-run", NOW - timedelta(hours=1), skip={2}, failed=frozenset({1, 5}))
     pair = _run(root, "pair-run", NOW - timedelta(hours=1))
     rollback = _run(root, "rollback-run", NOW - timedelta(days=2))  # alone on its run_date
@@ -200,6 +226,7 @@ def test_incremental_build_equals_a_full_refresh(new_work: Store) -> None:
     status = dict(new_work.inc.query("select run_id, run_status from dim_runs"))
     assert status == {
         "old-run": "complete",
+        "mid-run": "complete",
         "recent-run": "complete",
         "new-run": "complete",
         "gated-no-context": "partial",
@@ -274,6 +301,19 @@ def test_a_late_retry_outside_the_lookback_needs_reprocess_run_ids(new_work: Sto
         "select run_status, failed_point_count from dim_runs where run_id = 'old-run'"
     )
     assert (status, failed) == ("complete", 1)
+    # the comparison of old-run with mid-run (mid-run's run_date, outside the window) follows
+    # the retry: point 4 failed in old-run now, points 5-7 have 5x the peak (30, 35, 40 vs 6, 7, 8)
+    compared = store.inc.query(
+        "select base_point_index, status_change, metric_peak_infected_change "
+        "from fct_point_comparisons where base_run_id = 'old-run' and new_run_id = 'mid-run' "
+        "and base_point_index between 4 and 7 order by 1"
+    )
+    assert compared == [
+        (4, "failed_to_succeeded", None),
+        (5, "unchanged", -24.0),
+        (6, "unchanged", -28.0),
+        (7, "unchanged", -32.0),
+    ]
 
 
 def _as_schema_1_0(path: Path) -> None:

@@ -109,7 +109,13 @@ def test_selectors_select_what_they_say(site: Dbt) -> None:
         return set(proc.stdout.split())
 
     marts = names("marts", "--resource-type", "model")
-    assert marts == {"dim_runs", "fct_point_outcomes", "fct_point_params", "fct_run_metric_summary"}
+    assert marts == {
+        "dim_runs",
+        "fct_point_outcomes",
+        "fct_point_params",
+        "fct_run_metric_summary",
+        "fct_point_comparisons",
+    }
     fast = names("skip_slow_tests")
     assert "outcomes_point_has_params" not in fast  # a test on a staging view: slow
     assert {"unique_dim_runs_run_id", "stg_sweep__outcomes", "fct_point_params"} <= fast

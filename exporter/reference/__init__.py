@@ -6,12 +6,22 @@ simulation in production.
 """
 
 from ._sir import DEFAULTS, SimulationError, resolve_params, simulate
-from ._sweep import SweepResult, plan_points, reference_configs, run_shard, run_sweep
+from ._sweep import (
+    VARIANTS,
+    SweepResult,
+    Variant,
+    plan_points,
+    reference_configs,
+    run_shard,
+    run_sweep,
+)
 
 __all__ = [
     "DEFAULTS",
+    "VARIANTS",
     "SimulationError",
     "SweepResult",
+    "Variant",
     "plan_points",
     "reference_configs",
     "resolve_params",

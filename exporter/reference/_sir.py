@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import InvalidFieldError
+
 __all__ = ["DEFAULTS", "SimulationError", "resolve_params", "simulate"]
 
 #: Parameters a sweep may leave out; the effective parameters always carry them.
@@ -30,23 +32,34 @@ def resolve_params(
     return params
 
 
-def simulate(params: dict[str, Any]) -> dict[str, float]:
-    """Forward-Euler SIR; raises :class:`SimulationError` where the step is numerically unstable."""
+def simulate(params: dict[str, Any], *, substeps: int = 1) -> dict[str, float]:
+    """Forward-Euler SIR; raises :class:`SimulationError` where the step is numerically unstable.
+
+    ``substeps`` is a code change, not a parameter (the reference sweep's variant
+    ``substeps``, docs/compare.md): each step of ``dt`` is integrated as ``substeps`` Euler
+    steps of ``dt / substeps``; the state is still sampled every ``dt`` (peak, peak day).
+    ``substeps=1`` is the reference model, to the last bit.
+    """
+    if isinstance(substeps, bool) or not isinstance(substeps, int) or substeps < 1:
+        raise InvalidFieldError("substeps", substeps, "must be a whole number >= 1")
     beta, gamma, dt = float(params["beta"]), float(params["gamma"]), float(params["dt"])
-    if beta * dt > 0.5 or gamma * dt > 0.5:
+    h = dt / substeps
+    if beta * h > 0.5 or gamma * h > 0.5:
+        name = "dt" if substeps == 1 else f"dt/{substeps}"
         raise SimulationError(
-            f"unstable step: beta*dt={beta * dt:.3f}, gamma*dt={gamma * dt:.3f} > 0.5"
+            f"unstable step: beta*{name}={beta * h:.3f}, gamma*{name}={gamma * h:.3f} > 0.5"
         )
     n = float(params["population"])
     infected = float(params["initial_infected"])
     susceptible, recovered = n - infected, 0.0
     peak, peak_day = infected, 0.0
     for step in range(1, int(params["steps"]) + 1):
-        new_inf = beta * susceptible * infected / n * dt
-        new_rec = gamma * infected * dt
-        susceptible -= new_inf
-        infected += new_inf - new_rec
-        recovered += new_rec
+        for _ in range(substeps):
+            new_inf = beta * susceptible * infected / n * h
+            new_rec = gamma * infected * h
+            susceptible -= new_inf
+            infected += new_inf - new_rec
+            recovered += new_rec
         if infected > peak:
             peak, peak_day = infected, step * dt
     return {

@@ -22,7 +22,43 @@ from .._writer import DEFAULT_POINTS_PER_SHARD, ShardWriter, export_run_context
 from ..errors import InvalidFieldError
 from ._sir import SimulationError, resolve_params, simulate
 
-__all__ = ["SweepResult", "plan_points", "reference_configs", "run_shard", "run_sweep"]
+__all__ = [
+    "DEFAULT_CODE_VERSION",
+    "VARIANTS",
+    "SweepResult",
+    "Variant",
+    "plan_points",
+    "reference_configs",
+    "run_shard",
+    "run_sweep",
+]
+
+DEFAULT_CODE_VERSION = "reference-sir"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A documented change of the reference model's *code* (docs/compare.md): the same sweep
+    config and effective parameters (so every point keeps its ``param_hash`` and the run its
+    config fingerprint), another code version. ``ara sweep --variant NAME`` re-runs the
+    baseline grid with it, so ``ara compare`` shows what the code change did, point by point."""
+
+    name: str
+    code_version: str
+    substeps: int
+    description: str
+
+
+#: The model changes ``ara sweep --variant`` knows, by name.
+VARIANTS: dict[str, Variant] = {
+    "substeps": Variant(
+        name="substeps",
+        code_version=f"{DEFAULT_CODE_VERSION}+substeps4",
+        substeps=4,
+        description="each dt step integrated as 4 Euler sub-steps of dt/4 (sampled every dt): "
+        "smaller integration error, and the baseline's unstable beta = 2.5 column succeeds",
+    ),
+}
 
 
 def plan_points(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -74,8 +110,10 @@ def run_shard(
     *,
     attempt: int = 1,
     settings: ExportSettings | None = None,
+    substeps: int = 1,
 ) -> int:
-    """One worker invocation: run and export one shard; returns the number of points."""
+    """One worker invocation: run and export one shard; returns the number of points.
+    ``substeps`` > 1 is a variant's model change (:data:`VARIANTS`)."""
     run = RunRef.from_dict(event)
     points = plan_points(config)
     overrides = dict(config.get("fixed", {}))
@@ -84,7 +122,7 @@ def run_shard(
             params = resolve_params(points[index], overrides)
             started = datetime.now(UTC)
             try:
-                metrics, error = simulate(params), None
+                metrics, error = simulate(params, substeps=substeps), None
             except SimulationError as exc:
                 metrics, error = {}, str(exc)
             writer.add_point(
@@ -117,9 +155,10 @@ def run_sweep(
     skip_shards: Iterable[int] = (),
     request_source: str = "cli",
     requester: str | None = None,
-    code_version: str = "reference-sir",
+    code_version: str | None = None,
     progress: Callable[[str], None] | None = None,
     settings: ExportSettings | None = None,
+    variant: Variant | None = None,
 ) -> SweepResult:
     """Accept a run, then run its shards in a process pool (``workers=0`` runs them inline).
 
@@ -127,12 +166,18 @@ def run_sweep(
     ``points_per_shard`` defaults to ``DEFAULT_POINTS_PER_SHARD`` (10,000: objects Athena reads
     efficiently, see docs/runbook.md); a plan of several shards under 1,000 points each is warned
     about (:class:`~exporter.SmallShardWarning`, raised by ``export_run_context``).
+    ``variant`` runs a documented model change (:data:`VARIANTS`) under its code version
+    (unless ``code_version`` names another); the sweep config, and so the run's config
+    fingerprint and every point's ``param_hash``, stay those of ``config``.
     Everything is validated before the run is accepted: a bad argument writes nothing.
     """
     start = time.perf_counter()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise InvalidFieldError("workers", workers, "must be an integer >= 0 (0 runs inline)")
     points = plan_points(config)
+    substeps = 1 if variant is None else variant.substeps
+    if code_version is None:
+        code_version = DEFAULT_CODE_VERSION if variant is None else variant.code_version
     context = RunContext(
         run_id=run_id,
         accepted_at=accepted_at or datetime.now(UTC),
@@ -154,7 +199,7 @@ def run_sweep(
     report = progress or (lambda _msg: None)
     if workers == 0:
         for n, shard in enumerate(shards, 1):
-            done += run_shard(root, event, shard, config, settings=settings)
+            done += run_shard(root, event, shard, config, settings=settings, substeps=substeps)
             report(f"{run_id}: {n}/{len(shards)} shards, {done}/{len(points)} points")
     else:
         # imported here: a worker importing exporter.reference never loads multiprocessing
@@ -162,7 +207,9 @@ def run_sweep(
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {
-                pool.submit(run_shard, root, event, s, dict(config), settings=settings): s
+                pool.submit(
+                    run_shard, root, event, s, dict(config), settings=settings, substeps=substeps
+                ): s
                 for s in shards
             }
             for n, future in enumerate(as_completed(futures), 1):

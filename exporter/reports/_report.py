@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .._console import HelpFormatter, begin, epilog, number, plural
+from .._console import EXIT_FAILURE, HelpFormatter, begin, epilog, number, plural
 from ..errors import ConfigError, InvalidFieldError, StorageError
 from ._summary import DEFAULT_GOAL, add_duckdb_argument, open_marts
 
@@ -487,9 +487,22 @@ def _axes(text: str) -> tuple[str, str]:
 def _cmd_report(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     goal = "max" if args.maximize else "min" if args.minimize else args.goal
-    path = write_report(
-        args.duckdb, args.out, metric=args.metric, maximize=goal == "max", axes=args.axes
-    )
+    if args.compare:
+        from ._compare import RunNotFound
+        from ._compare_report import write_comparison_report
+
+        base, new = args.compare
+        try:
+            path = write_comparison_report(
+                args.duckdb, args.out, base, new, metric=args.metric, axes=args.axes
+            )
+        except RunNotFound as exc:
+            print(f"ara: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    else:
+        path = write_report(
+            args.duckdb, args.out, metric=args.metric, maximize=goal == "max", axes=args.axes
+        )
     begin(args)
     seconds = (datetime.now(UTC) - started).total_seconds()
     print(f"report written in {seconds:.1f}s: {path}", file=sys.stderr)
@@ -505,11 +518,14 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "`dbt build --target local` wrote and draw, per run: a heatmap of one metric over\n"
         "the run's two grid parameters (failed points marked), the metric against each\n"
         "swept parameter, and the best point. Writes one PNG per image and index.html\n"
-        "(the same images embedded) into --out and prints the page's path (docs/report.md).",
+        "(the same images embedded) into --out and prints the page's path (docs/report.md).\n"
+        "With --compare BASE NEW: one page comparing two runs instead, points matched by\n"
+        "param_hash: both runs' surfaces and the change new - base (compare-BASE--NEW.html).",
         epilog=epilog(
             ".venv/bin/ara report",
             ".venv/bin/ara report --metric attack_rate --goal max",
             ".venv/bin/ara report --metric peak_day --axes beta,gamma --out /tmp/report",
+            ".venv/bin/ara report --compare sir-baseline-20261128 sir-baseline-substeps-20261128",
         ),
         formatter_class=HelpFormatter,
     )
@@ -534,5 +550,14 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         default=None,
         metavar="X,Y",
         help="the surface's two parameters (default: the two grid axes with the most values)",
+    )
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("BASE", "NEW"),
+        default=None,
+        help="draw the change of --metric from run BASE to run NEW (points matched by "
+        "param_hash) next to both runs' surfaces, on its own page; exits 1 when a run is "
+        "not in the marts",
     )
     p.set_defaults(handler=_cmd_report)

@@ -11,9 +11,12 @@ Session-scoped: one export, one `dbt compile --target athena` (against the moto 
 the Glue catalog: the incremental branch of each mart and the data tests scoped to the run
 window (WINDOW_SINCE), as a `dbt build --target athena` after the first one runs them.
 
-The warehouse holds the reference sweep (tests/_dbt_scenario.py) and one run with awkward
-parameter types (AWKWARD_RUN_ID), read as the typed columns AWKWARD_COLUMNS of
-fct_point_outcomes besides the reference's own (the var `point_param_columns`).
+The warehouse holds the reference sweep (tests/_dbt_scenario.py), the baseline re-run with the
+reference's model change (VARIANT_RUN_ID: same config, other code version, so
+fct_point_comparisons pairs it with the baseline; 12 points go from failed to succeeded) and one
+run with awkward parameter types (AWKWARD_RUN_ID), read as the typed columns AWKWARD_COLUMNS of
+fct_point_outcomes besides the reference's own (the var `point_param_columns`). The var
+`comparison_pairs` names two more pairs, in the run window of athena_incremental_compiled.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _dbt_scenario import AS_OF, Dbt, ExportedRun, export_reference_sweep
+from _dbt_scenario import AS_OF, POINTS_PER_SHARD, Dbt, ExportedRun, export_reference_sweep
 
 from exporter import RunContext, ShardWriter, export_run_context
+from exporter.reference import VARIANTS, reference_configs, run_sweep
 
 from . import AthenaEmulation, CompiledNode, athena_env, compiled_nodes, unique_bucket
 
@@ -37,6 +41,7 @@ __all__ = [
     "AWKWARD_RUN_ID",
     "DBT_VARS",
     "MARTS",
+    "VARIANT_RUN_ID",
     "WINDOW_SINCE",
     "Warehouse",
     "athena_compiled",
@@ -96,9 +101,24 @@ REFERENCE_COLUMNS = {
     "initial_infected": "bigint",
     "model": "string",
 }
-DBT_VARS = {"point_param_columns": {**REFERENCE_COLUMNS, **AWKWARD_COLUMNS}}
+VARIANT_RUN_ID = "sir-baseline-substeps-20261120"
+DBT_VARS: dict[str, Any] = {
+    "point_param_columns": {**REFERENCE_COLUMNS, **AWKWARD_COLUMNS},
+    # besides the automatic pair (sir-baseline -> VARIANT_RUN_ID, run_date 2026-11-20): two
+    # pairs of different grids (no point in common) on 2026-11-21, in the run window
+    "comparison_pairs": [
+        ["sir-baseline-20261120", "sir-fine-step-20261121"],
+        {"base": "sir-large-town-20261121", "new": "sir-fine-step-20261121"},
+    ],
+}
 
-MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
+MARTS = (
+    "fct_point_outcomes",
+    "dim_runs",
+    "fct_run_metric_summary",
+    "fct_point_params",
+    "fct_point_comparisons",
+)
 #: the run window of athena_incremental_compiled (as of _dbt_scenario.AS_OF): sir-fine-step,
 #: sir-large-town and the awkward run are in it, sir-baseline (2026-11-20) is not
 WINDOW_SINCE = date(2026, 11, 21)
@@ -138,6 +158,16 @@ def _export_awkward(root: str) -> None:
 def emulation_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("emulation_raw")
     runs = export_reference_sweep(str(root))
+    (_, baseline), *_ = reference_configs()
+    run_sweep(  # the baseline grid again, with the model change, after the baseline
+        str(root),
+        VARIANT_RUN_ID,
+        baseline,
+        points_per_shard=POINTS_PER_SHARD,
+        workers=0,
+        accepted_at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
+        variant=VARIANTS["substeps"],
+    )
     _export_awkward(str(root))
     return Warehouse(root, runs)
 
