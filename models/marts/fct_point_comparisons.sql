@@ -15,7 +15,7 @@
 {%- set metric_columns = var('point_metric_columns', []) -%}
 {%- if metric_columns is string -%}{%- set metric_columns = [] -%}{%- endif -%}
 {%- set chosen = comparison_pairs() -%}
-{{ config(partitioned_by=['run_date', 'new_run_id']) }}
+{{ config(partitioned_by=(['run_date', 'new_run_id'] if target.type == 'athena' else none)) }}
 
 with
 
