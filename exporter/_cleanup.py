@@ -145,7 +145,7 @@ def _local(
     except FileNotFoundError:
         return removed, young, foreign
     except OSError as exc:
-        raise StorageError(f"{folder}: {exc}") from exc
+        raise StorageError(f"{folder}: {exc}") from None
     for entry in entries:
         try:
             if not is_spool_name(entry.name) or not entry.is_file(follow_symlinks=False):
@@ -155,7 +155,7 @@ def _local(
         except FileNotFoundError:  # renamed into place by a writer meanwhile
             continue
         except OSError as exc:
-            raise StorageError(f"{entry.path}: {exc}") from exc
+            raise StorageError(f"{entry.path}: {exc}") from None
         modified = datetime.fromtimestamp(stat.st_mtime, UTC)
         age = now - modified
         if age <= older_than:
@@ -167,7 +167,7 @@ def _local(
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise StorageError(f"{entry.path}: {exc}") from exc
+                raise StorageError(f"{entry.path}: {exc}") from None
         removed.append(CleanupItem("spool", entry.path, modified, age, size=stat.st_size))
     return removed, young, foreign
 
@@ -225,7 +225,7 @@ def _s3(
     except StorageError:
         raise
     except Exception as exc:  # ClientError, BotoCoreError (no credentials, no endpoint)
-        raise StorageError(f"{storage.uri(TEMP_PREFIX)}: {exc}") from exc
+        raise StorageError(f"{storage.uri(TEMP_PREFIX)}: {exc}") from None
     return removed, young, foreign
 
 

@@ -42,8 +42,7 @@ from ._writer import DEFAULT_POINTS_PER_SHARD
 from .athena._cli import add_athena_commands
 from .errors import ExporterError, InvalidFieldError, ManifestError, ValidationError
 from .reference._sweep import VARIANTS, plan_points, reference_configs, run_sweep, stderr_progress
-from .reports import add_compare_command, add_summary_command
-from .reports._report import add_report_command
+from .reports import add_compare_command, add_report_command, add_summary_command
 
 __all__ = ["main"]
 

@@ -274,7 +274,12 @@ def test_ara_compare_exit_statuses(built: Dbt, capsys: pytest.CaptureFixture[str
     assert "6 matched, 0 only in base, 0 only in new" in out
     assert main(["compare", BASE, "no-such-run", *db]) == 1
     err = capsys.readouterr().err
-    assert "run no-such-run is not in dim_runs" in err and "Traceback" not in err
+    assert err.startswith("ara: error: run no-such-run is not in dim_runs"), err
+    assert "Traceback" not in err
+    # a run id shaped like an access key id is masked, as in every error of the exporter
+    assert main(["compare", BASE, "AKIAIOSFODNN7EXAMPLE", *db]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ara: error: run ") and "AKIAIOSFODNN7EXAMPLE" not in err, err
     assert main(["compare", BASE, CHANGED, *db, "--metric", "nope"]) == 2
     assert "--metric='nope': is not a metric of these runs" in capsys.readouterr().err
     with pytest.raises(SystemExit) as usage:

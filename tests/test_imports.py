@@ -107,3 +107,30 @@ def test_each_module_imports_first_in_a_fresh_interpreter() -> None:
     """Each of the modules the circle ran through, imported first in its own interpreter."""
     for name in ("exporter._secrets", "exporter.errors", "exporter._canonical", "exporter"):
         subprocess.run([sys.executable, "-c", f"import {name}"], check=True, timeout=120)
+
+
+def chained_raises(source: str) -> list[int]:
+    """Lines of ``raise X from <expression>`` other than ``from None``: such an error keeps the
+    exception it handles as ``__cause__``, whose text may hold a value (issue 13)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Raise)
+        and node.cause is not None
+        and not (isinstance(node.cause, ast.Constant) and node.cause.value is None)
+    ]
+
+
+def test_no_error_of_the_exporter_is_chained_to_the_exception_it_handles() -> None:
+    found = {
+        name: lines
+        for name, path in modules().items()
+        if (lines := chained_raises(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}
+
+
+def test_the_chained_raise_check_sees_one() -> None:
+    source = "try:\n    pass\nexcept ValueError as exc:\n    raise KeyError('x') from exc\n"
+    assert chained_raises(source) == [4]
+    assert chained_raises(source.replace("from exc", "from None")) == []

@@ -321,6 +321,7 @@ def test_a_zip_over_a_lambda_limit_fails_the_build(
     assert lines[0].startswith("build_lambda: error: exporter-worker-py"), lines[0]
     assert f"{words} (" in lines[0] and "over the Lambda limit" in lines[0]
     assert f"{limit:,} bytes" in lines[0] and variable in lines[0]
+    assert not list(tmp_path.rglob("*.zip")), "an over-limit zip was left to upload"
 
 
 def test_a_bad_limit_is_a_usage_error(tmp_path: Path) -> None:

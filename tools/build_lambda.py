@@ -434,7 +434,11 @@ def build(
                     f"{mb(unzipped_zip)} unzipped (limit {mb(max_unzipped)}); "
                     f"{', '.join(versions)} [{time.perf_counter() - started:.0f} s]"
                 )
-                _check(path, zipped, unzipped_zip, max_zipped, max_unzipped)
+                try:
+                    _check(path, zipped, unzipped_zip, max_zipped, max_unzipped)
+                except BuildError:
+                    path.unlink()  # no over-limit zip left behind to upload by mistake
+                    raise
                 built.append(Built(path, zipped, unzipped_zip, versions))
     return built
 

@@ -2,7 +2,8 @@
 ``ara compare``."""
 
 from ._compare import add_compare_command, compare_runs, comparison_lines
-from ._report import add_report_command, build_reports, write_report
+from ._report import build_reports, write_report
+from ._report_cli import add_report_command
 from ._summary import add_summary_command, run_summary
 
 __all__ = [

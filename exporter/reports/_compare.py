@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._console import EXIT_FAILURE, EXIT_OK, HelpFormatter, begin, epilog, number, plural
+from .._console import EXIT_OK, HelpFormatter, begin, epilog, number, plural
 from ..errors import ConfigError, InvalidFieldError, StorageError
 from ._summary import _METRIC_NAME, _first_line, _params_text, add_duckdb_argument, open_marts
 
@@ -52,8 +51,9 @@ order by coalesce(base.point_index, new.point_index), new.point_index
 TOP = 5
 
 
-class RunNotFound(Exception):
-    """A run named on the command line is not in ``dim_runs`` (exit 1)."""
+class RunNotFound(StorageError):
+    """A run named on the command line is not in ``dim_runs`` (exit 1; its message is
+    redacted like every error of the exporter)."""
 
 
 @dataclass(frozen=True)
@@ -345,13 +345,7 @@ def comparison_lines(c: Comparison) -> list[str]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    try:
-        comparison = compare_runs(
-            args.duckdb, args.base, args.new, metric=args.metric, rtol=args.rtol
-        )
-    except RunNotFound as exc:
-        print(f"ara: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    comparison = compare_runs(args.duckdb, args.base, args.new, metric=args.metric, rtol=args.rtol)
     begin(args)
     for line in comparison_lines(comparison):
         print(line)
