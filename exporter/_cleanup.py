@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +40,7 @@ __all__ = [
     "CleanupReport",
     "cleanup_spool",
     "format_duration",
+    "is_host_spool_name",
     "is_spool_name",
     "open_cleanup_root",
     "parse_duration",
@@ -58,6 +61,17 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 def is_spool_name(name: str) -> bool:
     """True for the name of a spool or staging file the exporter creates under ``_tmp/``."""
     return _SPOOL_NAME.fullmatch(name) is not None
+
+
+#: ``ara-spool-XXXXXXXX.tmp``: the local spool of a writer to an S3 root, in the host's temp
+#: folder (exporter._storage.S3Storage.spool).
+_HOST_SPOOL_NAME = re.compile(rf"^ara-spool-{_RANDOM}\.tmp$")
+
+
+def is_host_spool_name(name: str) -> bool:
+    """True for the name of the local spool file a writer to an S3 root creates in the host's
+    temp folder."""
+    return _HOST_SPOOL_NAME.fullmatch(name) is not None
 
 
 def _is_object_key(key: str) -> bool:
@@ -137,7 +151,18 @@ def _check(older_than: Any, now: Any) -> datetime:
 def _local(
     storage: LocalStorage, older_than: timedelta, now: datetime, dry_run: bool
 ) -> tuple[list[CleanupItem], int, int]:
-    folder = storage.base / TEMP_PREFIX
+    return _folder(storage.base / TEMP_PREFIX, is_spool_name, older_than, now, dry_run)
+
+
+def _folder(
+    folder: Path,
+    ours: Callable[[str], bool],
+    older_than: timedelta,
+    now: datetime,
+    dry_run: bool,
+) -> tuple[list[CleanupItem], int, int]:
+    """The exporter's files directly in ``folder`` (names ``ours`` accepts, regular files)
+    older than the limit: removed (unless ``dry_run``); (removed, young, foreign)."""
     removed: list[CleanupItem] = []
     young = foreign = 0
     try:
@@ -148,7 +173,7 @@ def _local(
         raise StorageError(f"{folder}: {exc}") from None
     for entry in entries:
         try:
-            if not is_spool_name(entry.name) or not entry.is_file(follow_symlinks=False):
+            if not ours(entry.name) or not entry.is_file(follow_symlinks=False):
                 foreign += 1
                 continue
             stat = entry.stat(follow_symlinks=False)
@@ -244,13 +269,18 @@ def cleanup_spool(
     dry_run: bool = False,
     now: datetime | None = None,
     s3_client: Any = None,
+    host_spools: bool = False,
+    spool_dir: str | os.PathLike[str] | None = None,
 ) -> CleanupReport:
     """Remove the exporter's spool files older than ``older_than`` under ``{root}/_tmp/`` and,
     on S3, abort its incomplete multipart uploads under the root initiated before that.
 
     ``dry_run`` finds the same items and removes nothing. ``now`` (default: the current time)
     is what ages are measured against. Nothing else is ever touched (see the module's
-    docstring). A malformed root, or a local root that does not exist, is a
+    docstring). ``host_spools`` (S3 roots): also remove this host's stale local spool files
+    of writers to S3, ``ara-spool-XXXXXXXX.tmp`` in ``spool_dir`` (default: the temp folder,
+    ``tempfile.gettempdir()``, which honours ``TMPDIR``); other files there are not counted.
+    A malformed root, or a local root that does not exist, is a
     :class:`ConfigError`; a failure to list or remove is a :class:`StorageError`.
     """
     moment = _check(older_than, now)
@@ -260,6 +290,11 @@ def cleanup_spool(
     else:
         assert isinstance(storage, S3Storage)
         removed, young, foreign = _s3(storage, older_than, moment, dry_run)
+        if host_spools:
+            folder = Path(spool_dir if spool_dir is not None else tempfile.gettempdir())
+            local, local_young, _ = _folder(folder, is_host_spool_name, older_than, moment, dry_run)
+            removed.extend(local)
+            young += local_young
     removed.sort(key=lambda item: (item.modified, item.uri))
     return CleanupReport(
         root=os.fspath(root),

@@ -237,7 +237,9 @@ def _cmd_cleanup(args: argparse.Namespace) -> int:
     limit = format_duration(args.older_than)
     dry = " (dry run)" if args.dry_run else ""
     begin(args, f"cleanup: spool files and uploads older than {limit} under {args.root}{dry}")
-    report = cleanup_spool(args.root, args.older_than, dry_run=args.dry_run)
+    report = cleanup_spool(
+        args.root, args.older_than, dry_run=args.dry_run, host_spools=args.host_spools
+    )
     for item in report.removed:
         print(_item_line(item, args.dry_run), flush=True)
     spools = plural(len(report.spools), "spool file")
@@ -283,6 +285,12 @@ def _add_cleanup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         f"default {DEFAULT_ROOT})",
     )
     p.add_argument("--dry-run", action="store_true", help="list what would go; remove nothing")
+    p.add_argument(
+        "--host-spools",
+        action="store_true",
+        help="s3:// root: also remove this host's local spool files of killed writers "
+        "(ara-spool-*.tmp in the temp folder, $TMPDIR or /tmp)",
+    )
     p.set_defaults(handler=_cmd_cleanup)
 
 

@@ -39,6 +39,19 @@ class Moto:
         }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _host_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The temp folder of this test process and the writers it forks (S3 spools,
+    ``ara-spool-*.tmp``) is one under pytest's own temp root: a SIGKILLed writer's spool is
+    left there, where pytest prunes old runs, never in the machine's /tmp."""
+    import tempfile
+
+    before = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("host-temp"))
+    yield
+    tempfile.tempdir = before
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

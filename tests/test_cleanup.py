@@ -19,6 +19,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -94,9 +95,11 @@ def _kill_writers(root: str, endpoint: str | None, ref: RunRef) -> int:
     return kills
 
 
-def _stalled_upload(root: str, endpoint: str, key: str, ready: Any) -> None:
+def _stalled_upload(root: str, endpoint: str, key: str, ready: Any, spool_dir: str) -> None:
     """The exporter's own upload path (``put_file``, multipart above the threshold), stopped
-    for good after its first part: the parent SIGKILLs it there."""
+    for good after its first part: the parent SIGKILLs it there. Its local spool goes to
+    ``spool_dir`` (as with TMPDIR), not to the machine's /tmp."""
+    tempfile.tempdir = spool_dir
     store = replace(storage(root, endpoint), multipart_threshold=MiB)
 
     def stall(**_: Any) -> None:
@@ -109,9 +112,9 @@ def _stalled_upload(root: str, endpoint: str, key: str, ready: Any) -> None:
     store.put_file(key, spool)
 
 
-def _kill_mid_upload(root: str, endpoint: str, key: str) -> None:
+def _kill_mid_upload(root: str, endpoint: str, key: str, *, spool_dir: Path) -> None:
     ready = FORK.Event()
-    proc = FORK.Process(target=_stalled_upload, args=(root, endpoint, key, ready))
+    proc = FORK.Process(target=_stalled_upload, args=(root, endpoint, key, ready, str(spool_dir)))
     proc.start()
     assert ready.wait(60), "the upload did not start"
     proc.kill()
@@ -135,7 +138,7 @@ def _uri(root: str, rel: str) -> str:
 
 
 def test_cleanup_removes_exactly_the_stale_leftovers_of_killed_writers(
-    root: str, endpoint: str | None
+    root: str, endpoint: str | None, tmp_path: Path
 ) -> None:
     ref = _accept(root, endpoint)
     _kill_writers(root, endpoint, ref)
@@ -153,7 +156,7 @@ def test_cleanup_removes_exactly_the_stale_leftovers_of_killed_writers(
             os.utime(obj, (STALE, STALE))
     else:
         assert not [k for k, _ in listing(root, endpoint) if "/_tmp/" in k]  # nothing on S3
-        _kill_mid_upload(root, endpoint, outcomes)
+        _kill_mid_upload(root, endpoint, outcomes, spool_dir=tmp_path)
         (killed,) = _uploads(root, endpoint)
         bucket, prefix = _split(root)
         client = s3_client(endpoint)
@@ -370,3 +373,35 @@ def test_the_runbooks_lifecycle_rule_is_accepted_by_the_s3_api(s3_bucket: str, m
     (rule,) = client.get_bucket_lifecycle_configuration(Bucket=s3_bucket)["Rules"]
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     assert rule["Status"] == "Enabled" and rule["Filter"] == {"Prefix": "sweeps/"}
+
+
+def test_host_spools_of_killed_s3_writers_are_removed_on_request(
+    s3_bucket: str, moto: Any, tmp_path: Path
+) -> None:
+    """A writer to an S3 root spools locally (``ara-spool-*.tmp`` in the host's temp folder);
+    SIGKILLed mid-upload, it leaves that file. ``host_spools=True`` removes it when stale and
+    leaves a young spool and every other file of the folder alone; the default leaves them all."""
+    root = f"s3://{s3_bucket}/host"
+    host = tmp_path / "host-temp"
+    host.mkdir()
+    key = "outcomes/run_date=2026-11-23/run_id=k1/shard-00001.parquet"
+    _kill_mid_upload(root, moto.endpoint, key, spool_dir=host)
+    (killed,) = host.glob("ara-spool-*.tmp")
+    assert killed.stat().st_size == 6 * MiB
+    young = host / "ara-spool-young123.tmp"
+    young.write_bytes(b"live")
+    others = [host / "ara-spool-notours.txt", host / "someone-else.tmp"]
+    for path in (killed, *others):
+        path.write_bytes(path.read_bytes() if path == killed else b"x")
+        os.utime(path, (STALE, STALE))
+    os.utime(young, (FRESH, FRESH))
+    files = sorted(p.name for p in host.iterdir())
+
+    plain = cleanup_spool(root, LIMIT, dry_run=True, now=NOW, spool_dir=host)
+    assert not plain.spools  # not asked: the host's temp folder is not looked at
+    dry = cleanup_spool(root, LIMIT, dry_run=True, now=NOW, host_spools=True, spool_dir=host)
+    assert [item.uri for item in dry.spools] == [str(killed)]
+    assert sorted(p.name for p in host.iterdir()) == files
+    done = cleanup_spool(root, LIMIT, now=NOW, host_spools=True, spool_dir=host)
+    assert [item.uri for item in done.spools] == [str(killed)] and done.young == 1
+    assert sorted(p.name for p in host.iterdir()) == sorted(set(files) - {killed.name})
