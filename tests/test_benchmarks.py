@@ -11,6 +11,7 @@ import importlib.util
 import inspect
 import re
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -63,3 +64,36 @@ def test_the_fair_floor_writes_what_the_writer_writes(tmp_path: Path) -> None:
             assert len(ids) == 1 and re.fullmatch("[0-9a-f]{32}", ids[0]), ids
         assert got_rows.drop_columns(["write_id"]).equals(want_rows.drop_columns(["write_id"]))
         assert got_rows.num_rows == len(points)
+
+
+def test_the_dbt_benchmark_stores_hold_distinct_sweeps(tmp_path: Path) -> None:
+    """Every run of a benchmark store is its own sweep: no params_json (and no metrics) shared
+    between runs, dated at a steady rate up to the day, so both store sizes have the same runs
+    in the build's window."""
+    import duckdb
+
+    bench = _load("bench_dbt")
+    today = date(2026, 11, 23)
+    plan = bench.build_store(tmp_path, runs=7, workers=1, points=20, today=today)
+    assert [day for _, day, _ in plan] == [today - timedelta(days=1)] * 2 + [today] * 5
+    glob = f"{tmp_path}/{{}}/*/*/*.parquet"
+    with duckdb.connect() as con:
+        ((rows, runs, texts, hashes),) = con.execute(
+            "select count(*), count(distinct run_id), count(distinct params_json), "
+            f"count(distinct param_hash) from read_parquet('{glob.format('effective_params')}')"
+        ).fetchall()
+        assert (rows, runs) == (7 * 20, 7)
+        assert texts == hashes == rows  # no two points, of any two runs, share their params
+        per_run = con.execute(
+            "select run_id, list(distinct metrics['attack_rate'] order by 1) from "
+            f"read_parquet('{glob.format('outcomes')}', hive_partitioning = true) "
+            "where status = 'succeeded' group by run_id"
+        ).fetchall()
+    metric_sets = [tuple(values) for _, values in per_run]
+    assert len(metric_sets) == 7 and len(set(metric_sets)) == 7  # metrics differ by run too
+    # the build window (lookback days + today) holds the same runs at both benchmark sizes
+    since = today - timedelta(days=bench.LOOKBACK_DAYS)
+    in_window = [
+        sum(day >= since for _, day, _ in bench.run_plan(runs, today)) for runs in (25, 1000)
+    ]
+    assert in_window == [(bench.LOOKBACK_DAYS + 1) * bench.RUNS_PER_DAY] * 2
