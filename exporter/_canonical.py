@@ -332,7 +332,7 @@ def flat_canonical_json(value: dict[str, Any], safe_names: set[str]) -> str | No
 
     * keys: ``value.keys() <= safe_names`` — only ``str`` names that passed the name rule
       (allowing names only ever widens it, so a name once passed stays passed); no nested
-      object (one ``{`` in the text), so these are all the keys;
+      object (no ``{`` after the first), so these are all the keys;
     * values: the encoder refuses what has no JSON form (``TypeError``), NaN and infinity
       (``ValueError``) and cycles; it writes ``int``/``float``/``str`` subclasses as
       :func:`canonical_json` does; at most ``MAX_DEPTH`` arrays (``[``): no deeper nesting;
@@ -348,7 +348,7 @@ def flat_canonical_json(value: dict[str, Any], safe_names: set[str]) -> str | No
         text = "".join(_ONE_SHOT(value, 0))
     except (TypeError, ValueError, RecursionError):
         return None
-    if text.count("{") != 1 or text.count("[") > MAX_DEPTH:
+    if text.find("{", 1) >= 0 or ("[" in text and text.count("[") > MAX_DEPTH):
         return None
     low = text.lower()
     if (

@@ -137,7 +137,8 @@ class ShardBuffer:
         self.param_hash: list[str] = []
         self.param_count: list[int] = []
         self.params_json: list[str] = []
-        self.error: list[str | None] = []
+        #: the failed rows' errors by position in the buffer (most rows have none)
+        self.errors: dict[int, str] = {}
         self.started_at: list[datetime] = []
         self.finished_at: list[datetime] = []
         # the metrics map, flattened: row i's entries are at offsets[i]:offsets[i+1]
@@ -173,14 +174,15 @@ class ShardBuffer:
             (f - s).total_seconds() * 1000.0
             for s, f in zip(self.started_at, self.finished_at, strict=True)
         ]
-        succeeded = self.error.count(None) == n
+        succeeded = not self.errors
+        error = [self.errors.get(i) for i in range(n)] if self.errors else []
         tables[contract.OUTCOMES.name] = pa.Table.from_pydict(
             {
                 **common,
                 "status": pa.repeat("succeeded", n)
                 if succeeded
-                else ["succeeded" if e is None else "failed" for e in self.error],
-                "error_message": pa.nulls(n, pa.string()) if succeeded else self.error,
+                else ["succeeded" if e is None else "failed" for e in error],
+                "error_message": pa.nulls(n, pa.string()) if succeeded else error,
                 "attempt": pa.repeat(self.attempt, n),
                 "started_at": self.started_at,
                 "finished_at": self.finished_at,
@@ -206,7 +208,6 @@ class ShardBuffer:
             self.param_hash,
             self.param_count,
             self.params_json,
-            self.error,
             self.started_at,
             self.finished_at,
             self.metric_keys,
@@ -214,6 +215,7 @@ class ShardBuffer:
         ):
             column.clear()
         del self.metric_offsets[1:]
+        self.errors.clear()
 
     def finish(self) -> list[tuple[str, Path]]:
         """Flush the rest and close the spools: (dataset name, finished file), params first."""

@@ -336,7 +336,6 @@ class ShardWriter:
             b.param_hash.append,
             b.param_count.append,
             b.params_json.append,
-            b.error.append,
             b.started_at.append,
             b.finished_at.append,
             b.metric_keys.extend,
@@ -374,7 +373,8 @@ class ShardWriter:
         buffer.param_hash.append(result.param_hash)
         buffer.param_count.append(len(result.params))
         buffer.params_json.append(result.params_json)
-        buffer.error.append(result.error)
+        if result.error is not None:
+            buffer.errors[len(buffer.point_index) - 1] = result.error
         buffer.started_at.append(result.started_at)
         buffer.finished_at.append(result.finished_at)
         buffer.metric_keys.extend(result.metrics)
@@ -436,14 +436,11 @@ class ShardWriter:
                         pass  # a lone surrogate: PointResult names it
                     else:
                         seen[offset] = 1
-                        index, hashes, counts, texts, errors, starts, ends, keys, vals, offs = (
-                            self._columns
-                        )
+                        index, hashes, counts, texts, starts, ends, keys, vals, offs = self._columns
                         index(point_index)
                         hashes(digest)
                         counts(len(params))
                         texts(text)
-                        errors(None)
                         starts(started_at)
                         ends(finished_at)
                         if values:
