@@ -1,0 +1,5 @@
+"""sqlfluff jinja templater stand-in for dbt's ``target``: models lint as the local target's
+SQL (``target.type == 'duckdb'``), like ``adapter.dispatch`` in adapter.py."""
+
+type = "duckdb"  # noqa: A001 - the attribute dbt's target has
+name = "local"
