@@ -1,5 +1,5 @@
 """sqlfluff jinja templater stand-in for dbt's ``target``: models lint as the local target's
 SQL (``target.type == 'duckdb'``), like ``adapter.dispatch`` in adapter.py."""
 
-type = "duckdb"  # noqa: A001 - the attribute dbt's target has
+type = "duckdb"  # the attribute of dbt's target
 name = "local"
