@@ -62,11 +62,11 @@ lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/sqlfluff lint models
 	cd exporter/athena/sql && ../../../$(BIN)/sqlfluff lint .   # Athena DDL: its own nested .sqlfluff
 
-bench: $(STAMP) ## shard writer vs the plain floor, memory, incremental dbt builds (docs/benchmarks.md)
+bench: $(STAMP) ## shard writer vs the fair floor, memory, incremental dbt builds (docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_shard_write.py --repeat 5
 	$(MAKE) --no-print-directory bench-dbt
 
-bench-dbt: $(STAMP) ## dbt: incremental build at 10 vs 300 runs, one-run query, 1M points end to end
+bench-dbt: $(STAMP) ## dbt: incremental build at 25 vs 1,000 distinct runs, one-run query, 1M points end to end
 	$(BIN)/python benchmarks/bench_dbt.py --repeat 3
 
 bench-lambda: $(STAMP) ## Lambda cold start: import + first shard write from the unzipped package

@@ -20,12 +20,13 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._secrets import (
     MAX_DEPTH,
     find_credential,
+    might_hold_secret,
     sensitive_name,
     sensitive_text,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "VOLATILE_CONFIG_KEYS",
     "canonical_json",
     "config_fingerprint",
+    "flat_canonical_json",
     "param_hash",
     "refuse_credentials",
     "sha256_hex",
@@ -123,6 +125,71 @@ def _plain(value: Any, secrets: bool) -> bool:
     if kind is list:
         return all(_plain(item, secrets) for item in value)
     return False
+
+
+def _one_shot_encoder() -> Callable[[Any, int], Any]:
+    """``_ENCODER`` without its per-call set-up: ``JSONEncoder.encode`` builds a new C encoder
+    (and a closure) on every call; this one is built once. ``"".join(encoder(value, 0))`` is
+    ``_ENCODER.encode(value)``, same text and same errors (``TypeError`` for what has no JSON
+    form, ``ValueError`` for NaN and infinity); a cycle raises ``RecursionError`` (no marker
+    dict). Without the C accelerator: ``encode`` itself, as one chunk."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has it
+        return lambda value, _level: (_ENCODER.encode(value),)
+    return make(  # type: ignore[no-any-return]
+        None,  # markers: none, a cycle ends in RecursionError
+        _ENCODER.default,
+        json.encoder.encode_basestring,  # ensure_ascii=False
+        None,  # indent
+        _ENCODER.key_separator,
+        _ENCODER.item_separator,
+        True,  # sort_keys
+        False,  # skipkeys
+        False,  # allow_nan
+    )
+
+
+_ONE_SHOT = _one_shot_encoder()
+
+
+def flat_canonical_json(value: dict[str, Any], safe_names: set[str]) -> str | None:
+    """The canonical JSON of a flat ``dict`` (no nested object) whose keys are all in
+    ``safe_names`` — names an earlier full check (:func:`canonical_json` with
+    ``refuse_secrets``) passed — else None (then call :func:`canonical_json`).
+
+    Why it checks what the full check does, with C-level calls only:
+
+    * keys: ``value.keys() <= safe_names`` — only ``str`` names that passed the name rule
+      (allowing names only ever widens it, so a name once passed stays passed); no nested
+      object (no ``{`` after the first), so these are all the keys;
+    * values: the encoder refuses what has no JSON form (``TypeError``), NaN and infinity
+      (``ValueError``) and cycles; it writes ``int``/``float``/``str`` subclasses as
+      :func:`canonical_json` does; at most ``MAX_DEPTH`` arrays (``[``): no deeper nesting;
+    * credential-shaped values: :func:`~exporter._secrets.sensitive_text` first looks for a
+      fragment (:func:`~exporter._secrets.might_hold_secret`); JSON escapes none of its
+      characters, so a value holding one shows it in the text. Substring tests that cover every fragment (``A`` for an AWS key id, the
+      others lower-cased) decide when that search runs on the whole text; any hit, even
+      across two values, goes the full way.
+    """
+    if not value.keys() <= safe_names:
+        return None
+    try:
+        text = "".join(_ONE_SHOT(value, 0))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if text.find("{", 1) >= 0 or ("[" in text and text.count("[") > MAX_DEPTH):
+        return None
+    low = text.lower()
+    if (
+        "A" in text
+        or "://" in text
+        or "eyj" in low
+        or "-----begin" in low
+        or "bearer" in low
+        or "basic" in low
+    ) and might_hold_secret(text):
+        return None
+    return text
 
 
 def canonical_json(value: Any, *, field: str = "value", refuse_secrets: bool = False) -> str:

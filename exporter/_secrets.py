@@ -27,6 +27,7 @@ __all__ = [
     "allow",
     "credential_shape",
     "find_credential",
+    "might_hold_secret",
     "name_words",
     "redact",
     "redacted_repr",
@@ -193,6 +194,12 @@ sensitive_name = _sensitive_key
 _MAYBE_SECRET = re.compile(
     r"A[KSRIG][IP]A|eyJ|://|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]"
 )
+
+
+def might_hold_secret(text: str) -> bool:
+    """Whether ``text`` holds a fragment every credential shape has (the cheap first scan of
+    :func:`sensitive_text`); False means it holds no credential."""
+    return _MAYBE_SECRET.search(text) is not None
 
 
 def sensitive_text(text: str) -> bool:

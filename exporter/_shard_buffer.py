@@ -137,7 +137,8 @@ class ShardBuffer:
         self.param_hash: list[str] = []
         self.param_count: list[int] = []
         self.params_json: list[str] = []
-        self.error: list[str | None] = []
+        #: the failed rows' errors by position in the buffer (most rows have none)
+        self.errors: dict[int, str] = {}
         self.started_at: list[datetime] = []
         self.finished_at: list[datetime] = []
         # the metrics map, flattened: row i's entries are at offsets[i]:offsets[i+1]
@@ -154,33 +155,35 @@ class ShardBuffer:
         n = len(self.point_index)
         if n == 0:
             return
-        common: dict[str, list[Any]] = {
-            "schema_version": [contract.SCHEMA_VERSION] * n,
-            "shard_id": [self.shard_id] * n,
+        # constant columns are built once per row group, not as per-row Python lists
+        write_id = pa.repeat(self.write_id, n) if self.write_id else pa.nulls(n, pa.string())
+        common: dict[str, Any] = {
+            "schema_version": pa.repeat(contract.SCHEMA_VERSION, n),
+            "shard_id": pa.repeat(self.shard_id, n),
             "point_index": self.point_index,
             "param_hash": self.param_hash,
+            "write_id": write_id,
         }
         tables: dict[str, pa.Table] = {}
         if contract.EFFECTIVE_PARAMS.name in self.spools:
             tables[contract.EFFECTIVE_PARAMS.name] = pa.Table.from_pydict(
-                {
-                    **common,
-                    "param_count": self.param_count,
-                    "params_json": self.params_json,
-                    "write_id": [self.write_id] * n,
-                },
+                {**common, "param_count": self.param_count, "params_json": self.params_json},
                 schema=self.spools[contract.EFFECTIVE_PARAMS.name].schema,
             )
         duration = [
             (f - s).total_seconds() * 1000.0
             for s, f in zip(self.started_at, self.finished_at, strict=True)
         ]
+        succeeded = not self.errors
+        error = [self.errors.get(i) for i in range(n)] if self.errors else []
         tables[contract.OUTCOMES.name] = pa.Table.from_pydict(
             {
                 **common,
-                "status": ["succeeded" if e is None else "failed" for e in self.error],
-                "error_message": self.error,
-                "attempt": [self.attempt] * n,
+                "status": pa.repeat("succeeded", n)
+                if succeeded
+                else ["succeeded" if e is None else "failed" for e in error],
+                "error_message": pa.nulls(n, pa.string()) if succeeded else error,
+                "attempt": pa.repeat(self.attempt, n),
                 "started_at": self.started_at,
                 "finished_at": self.finished_at,
                 "duration_ms": duration,
@@ -190,12 +193,11 @@ class ShardBuffer:
                     pa.array(self.metric_values, pa.float64()),
                     type=_METRICS_TYPE,
                 ),
-                "write_id": [self.write_id] * n,
             },
             schema=self.spools[contract.OUTCOMES.name].schema,
         )
         index = self.point_index
-        ascending = all(a < b for a, b in itertools.pairwise(index))
+        ascending = index == sorted(index)  # no duplicates in a shard: strictly ascending
         first, last = (index[0], index[-1]) if ascending else (min(index), max(index))
         for name, table in tables.items():
             rows = table if ascending else table.sort_by("point_index")
@@ -206,7 +208,6 @@ class ShardBuffer:
             self.param_hash,
             self.param_count,
             self.params_json,
-            self.error,
             self.started_at,
             self.finished_at,
             self.metric_keys,
@@ -214,6 +215,7 @@ class ShardBuffer:
         ):
             column.clear()
         del self.metric_offsets[1:]
+        self.errors.clear()
 
     def finish(self) -> list[tuple[str, Path]]:
         """Flush the rest and close the spools: (dataset name, finished file), params first."""

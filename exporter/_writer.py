@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import _contract as contract
-from ._canonical import canonical_json, sha256_hex
+from ._canonical import canonical_json, flat_canonical_json
 from ._records import INT32_MAX, PointResult, RunContext, RunRef, check_int, validate_run_id
 from ._settings import ExportSettings
 from ._shard_buffer import DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION, ShardBuffer
@@ -213,6 +214,7 @@ class ShardWritten:
 
 
 _isfinite = math.isfinite
+_sha256 = hashlib.sha256
 #: Integers a float holds exactly: a metric given as such an int takes the fast path.
 _EXACT_INT = 2**53
 
@@ -220,20 +222,10 @@ _EXACT_INT = 2**53
 _NONE: tuple[float, ...] = ()
 
 
-def _fast_metric_values(metrics: Any, known: set[str]) -> Any:
-    """The values to store for a ``dict`` of metrics the fast path takes, else None.
-
-    Taken: every name validated before (by a :class:`PointResult`), every value a finite
-    ``float`` (stored as it is) or an ``int`` a float holds exactly (stored as ``float``).
-    """
-    if not metrics.keys() <= known:
-        return None
-    values = metrics.values()
-    for value in values:
-        if type(value) is not float or value - value != 0.0:  # not a float, or inf/nan
-            break
-    else:
-        return values
+def _fast_metric_values(values: Any) -> list[float] | None:
+    """The metric values to store when not all are finite ``float``: an ``int`` a float holds
+    exactly is stored as ``float``; anything else (NaN, infinity, another type) returns None
+    and the point takes the careful way (:class:`PointResult`, which names the fault)."""
     out = []
     for value in values:
         kind = type(value)
@@ -345,14 +337,16 @@ class ShardWriter:
             b.param_hash.append,
             b.param_count.append,
             b.params_json.append,
-            b.error.append,
             b.started_at.append,
             b.finished_at.append,
             b.metric_keys.extend,
             b.metric_values.extend,
             b.metric_offsets.append,
         )
-        self._metric_names: set[str] = set()  # names a PointResult has validated
+        self._metric_names: set[str] = set()  # metric names a PointResult has validated
+        self._param_names: set[str] = set()  # top-level param names a PointResult validated
+        self._point_index = b.point_index  # the fast path's row count
+        self._metric_keys = b.metric_keys
         self._closed = False
         #: What :meth:`close` wrote, once it has run.
         self.written: ShardWritten | None = None
@@ -374,12 +368,14 @@ class ShardWriter:
             )
         self._seen[offset] = 1
         self._metric_names.update(result.metrics)
+        self._param_names.update(result.params)  # canonical_json passed every name
         buffer = self._buffer
         buffer.point_index.append(result.point_index)
         buffer.param_hash.append(result.param_hash)
         buffer.param_count.append(len(result.params))
         buffer.params_json.append(result.params_json)
-        buffer.error.append(result.error)
+        if result.error is not None:
+            buffer.errors[len(buffer.point_index) - 1] = result.error
         buffer.started_at.append(result.started_at)
         buffer.finished_at.append(result.finished_at)
         buffer.metric_keys.extend(result.metrics)
@@ -406,6 +402,11 @@ class ShardWriter:
         """
         if self._closed:
             self._check_open()
+        # The fast path: the common point (a dict of params whose names an earlier point
+        # passed, UTC datetimes, float metrics whose names an earlier point passed) is checked
+        # with exact-type tests and C-level calls only, then appended to the column lists.
+        # Anything else, or anything it cannot vouch for, goes through PointResult below, the
+        # one home of the validation rules (which raises the typed error naming the field).
         if (
             error is None
             and type(point_index) is int
@@ -415,35 +416,39 @@ class ShardWriter:
             and started_at.tzinfo is UTC
             and finished_at.tzinfo is UTC
             and started_at <= finished_at
-            and (metrics is None or type(metrics) is dict)
         ):
             offset = point_index - self._first
             seen = self._seen
             if 0 <= offset < self._planned and not seen[offset]:
-                values = _fast_metric_values(metrics, self._metric_names) if metrics else _NONE
-                if values is not None:
+                values: Any = None
+                if metrics is None:
+                    values = _NONE
+                elif type(metrics) is dict and metrics.keys() <= self._metric_names:
+                    values = metrics.values()
+                    for value in values:  # finite floats as they are, else the careful way
+                        if type(value) is not float or value - value != 0.0:
+                            values = _fast_metric_values(values)
+                            break
+                text = None if values is None else flat_canonical_json(params, self._param_names)
+                if text is not None:
                     try:
-                        text = canonical_json(params, field="params", refuse_secrets=True)
-                        digest = sha256_hex(text, field="params")
-                    except Exception:
-                        pass  # PointResult below raises the authoritative error
+                        digest = _sha256(text.encode()).hexdigest()
+                    except UnicodeEncodeError:
+                        pass  # a lone surrogate: PointResult names it
                     else:
                         seen[offset] = 1
-                        index, hashes, counts, texts, errors, starts, ends, keys, vals, offs = (
-                            self._columns
-                        )
+                        index, hashes, counts, texts, starts, ends, keys, vals, offs = self._columns
                         index(point_index)
                         hashes(digest)
                         counts(len(params))
                         texts(text)
-                        errors(None)
                         starts(started_at)
                         ends(finished_at)
                         if values:
                             keys(metrics)  # type: ignore[arg-type]
                             vals(values)
-                        offs(len(self._buffer.metric_keys))
-                        if len(self._buffer.point_index) >= self._row_group_size:
+                        offs(len(self._metric_keys))
+                        if len(self._point_index) >= self._row_group_size:
                             self._buffer.flush()
                         return
         self.add(

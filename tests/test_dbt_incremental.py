@@ -283,6 +283,65 @@ def test_incremental_build_reads_only_the_window(new_work: Store) -> None:
     assert "/*/*/*.parquet" in (full / "staging" / "sweep" / "stg_sweep__outcomes.sql").read_text()
 
 
+def _table_scans(operator: dict[str, Any], found: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """(table, rows the scan emitted) of every table scan in a DuckDB EXPLAIN ANALYZE tree."""
+    if operator.get("type") == "TABLE_SCAN":
+        found.append(
+            (operator["extra_info"]["Table"].split(".")[-1], operator["intermediate_rows"])
+        )
+    for child in operator.get("children", []):
+        _table_scans(child, found)
+    return found
+
+
+def test_no_mart_or_data_test_reads_outside_the_window(new_work: Store, tmp_path: Path) -> None:
+    """Every mart select and every data test of an incremental build, run on the incremental
+    database: each scan of a project table emits that table's window rows at most, i.e. the
+    run_date filter reached the scan (below the views' unpivots and joins, into the parents of
+    relationship tests). The store holds rows outside the window in every table (old-run)."""
+    plan = Dbt(tmp_path, str(new_work.root), env={"ARA_DUCKDB_PATH": str(new_work.inc.duckdb_path)})
+    plan.vars = WINDOWED
+    plan.run("compile", "--target", "local")
+    compiled = plan.target_path / "compiled" / "athena_run_analytics" / "models"
+    nodes = [
+        path
+        for path in sorted(compiled.rglob("*.sql"))
+        # the staging models read Parquet (test_incremental_build_reads_only_the_window); the
+        # intermediate models are view definitions, read through the marts and tests below
+        if path.parent.name not in ("sweep", "intermediate")
+    ]
+    import duckdb
+
+    checked: set[tuple[str, str]] = set()
+    with duckdb.connect(str(new_work.inc.duckdb_path), read_only=True) as con:
+        since = f"date '{SINCE.isoformat()}'"
+        for path in nodes:
+            ((_, plan_json),) = con.execute(
+                "explain (analyze, format json) " + path.read_text()
+            ).fetchall()
+            scans: list[tuple[str, int]] = []
+            for operator in json.loads(plan_json)["operator"]:
+                _table_scans(operator, scans)
+            for table, rows in scans:
+                ((total, window),) = con.execute(
+                    f"select count(*), count(*) filter (where run_date >= {since}) from {table}"
+                ).fetchall()
+                assert window < total, table  # rows outside the window exist
+                assert rows <= window, (path.relative_to(compiled), table, rows, window)
+                checked.add((path.stem, table))
+    # the nodes the issue found reading the whole store are among those checked
+    assert ("fct_point_params", "stg_sweep__effective_params") in checked
+    assert any(
+        node.startswith("accepted_values_int_effective") and table == "stg_sweep__effective_params"
+        for node, table in checked
+    )
+    assert any(
+        node.startswith("relationships_fct_point_outcomes") and table == "dim_runs"
+        for node, table in checked
+    )
+    assert ("outcomes_run_has_context", "stg_sweep__run_contexts") in checked
+
+
 def test_a_late_retry_outside_the_lookback_needs_reprocess_run_ids(new_work: Store) -> None:
     store = new_work
     _shard(store.root, store.old, 1, attempt=2, scale=5.0, failed=frozenset({4}))

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exporter import ExportSettings, PointResult, RunRef, ShardWriter, open_root
+from exporter._canonical import canonical_json
 from exporter._contract import EFFECTIVE_PARAMS, OUTCOMES, SCHEMA_VERSION, object_key
 from exporter._storage import SPOOL_PREFIX, S3Storage, Storage
 from exporter._writer import to_parquet
@@ -314,6 +315,12 @@ def test_s3_put_file_uploads_large_bodies_in_parts(s3_bucket: str, moto: Any) ->
     assert "-" not in etag  # one PutObject
 
 
+def _circular() -> list[Any]:
+    value: list[Any] = []
+    value.append(value)
+    return value
+
+
 _GOOD: dict[str, Any] = {
     "params": {"a": 1},
     "started_at": T0,
@@ -337,6 +344,21 @@ _BAD: list[dict[str, Any]] = [
     {"params": {"a": b"bytes"}},
     {"params": {"a": "\ud800"}},
     {"params": [("a", 1)]},
+    # a known name ("a"): the flat path runs, and every credential shape still ends in the
+    # full check's error (any case, in a list too), as do values without a JSON form
+    {"params": {"a": "AKIAIOSFODNN7EXAMPLE"}},
+    {"params": {"a": ["x", "ASIAIOSFODNN7EXAMPLE"]}},
+    {"params": {"a": "bEaReR abcdefgh12345"}},
+    {"params": {"a": "BASIC dXNlcjpwYXNzd29yZA=="}},
+    {"params": {"a": "postgresql://user:hunter2@db/x"}},
+    {"params": {"a": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"}},
+    {"params": {"a": "-----BEGIN RSA PRIVATE KEY-----\nMIIE"}},
+    {"params": {"a": {"password": 1}}},
+    {"params": {"a": float("inf")}},
+    {"params": {"a": [1, [2, float("nan")]]}},
+    {"params": {"a": {1, 2}}},
+    {"params": {"a": 1, 2: "x"}},
+    {"params": {"a": _circular()}},
     {"started_at": T0.replace(tzinfo=None)},
     {"finished_at": T0 - timedelta(microseconds=1)},
     {"started_at": "2026-11-23T09:30:00Z"},
@@ -414,3 +436,20 @@ def test_a_plan_of_tiny_shards_is_warned_about(tmp_path: Path) -> None:
     assert result.context.points_per_shard == 10_000 and result.context.shard_count == 1
     with pytest.warns(SmallShardWarning, match="into 36 shards"):
         run_sweep(str(tmp_path), "small", reference_configs()[0][1], workers=0, points_per_shard=4)
+
+
+def test_the_flat_path_stores_what_the_full_check_stores(tmp_path: Path) -> None:
+    """Known names, values that look like a credential fragment but are not one (an ``A``, a
+    ``basic`` that is no credential, a URL without userinfo): the writer's cheap substring test
+    hands them to the full check, which accepts them; the text is canonical_json's."""
+    values = ["A", "basic model", "https://example.org/x", "Bearer", "ok", 2**64, 1e-07, None]
+    run = RunRef("flat", DAY, point_count=len(values), points_per_shard=len(values))
+    with ShardWriter(tmp_path, run, 0) as writer:
+        for index, value in enumerate(values):
+            params = {"a": value, "b": [index, "x"]}
+            writer.add_point(index, params, started_at=T0, finished_at=T0, metrics={"m": 1.0})
+    assert writer.written is not None
+    rows = pq.read_table(writer.written.uris[0]).to_pylist()
+    assert [r["params_json"] for r in rows] == [
+        canonical_json({"a": value, "b": [index, "x"]}) for index, value in enumerate(values)
+    ]

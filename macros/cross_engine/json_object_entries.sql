@@ -32,21 +32,42 @@
         as entries (entry_key, entry_json)
 {%- endmacro %}
 
+{#- DuckDB: the object is read as a MAP(VARCHAR, JSON) and unnested in the select list (keys
+    and values advance together), not with a json_each() lateral join. The reason is the run
+    window (docs/incremental.md, "Filters reach the raw read"): DuckDB pushes a filter on a
+    key column (`run_date >= …`) through an UNNEST down to the table scan, but not through a
+    lateral table function: over json_each() it unpivots every distinct object of the whole
+    table, then filters. A JSON null becomes SQL null in the map: it is written back as 'null'. -#}
 {% macro duckdb__json_object_entries(relation, json_column, key_columns) -%}
     select
         {%- for column in key_columns %}
-        source_rows.{{ column }},
+        unpivoted.{{ column }},
         {%- endfor %}
-        entries.key as entry_key,
+        unpivoted.entry_key,
         case
+            when unpivoted.entry_value is null then 'null'
             when
-                substr(cast(entries.value as varchar), 1, 1)
+                substr(cast(unpivoted.entry_value as varchar), 1, 1)
                 in ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
-                then {{ athena_run_analytics.json_number_text('cast(entries.value as varchar)') }}
-            else cast(entries.value as varchar)
+                then {{ athena_run_analytics.json_number_text('cast(unpivoted.entry_value as varchar)') }}
+            else cast(unpivoted.entry_value as varchar)
         end as entry_json
-    from {{ relation }} as source_rows,
-        json_each(source_rows.{{ json_column }}) as entries
+    from (
+        select
+            {%- for column in key_columns %}
+            source_rows.{{ column }},
+            {%- endfor %}
+            unnest(map_keys(source_rows.entries)) as entry_key,
+            unnest(map_values(source_rows.entries)) as entry_value
+        from (
+            select
+                {%- for column in key_columns %}
+                {{ column }},
+                {%- endfor %}
+                json_transform({{ json_column }}, '"MAP(VARCHAR, JSON)"') as entries
+            from {{ relation }}
+        ) as source_rows
+    ) as unpivoted
 {%- endmacro %}
 
 {% macro athena__json_object_entries(relation, json_column, key_columns) -%}

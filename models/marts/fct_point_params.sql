@@ -41,3 +41,4 @@ final as (
 )
 
 select * from final
+{{ cluster_by_run() }}

@@ -38,3 +38,4 @@ renamed as (
 )
 
 select * from renamed
+{{ cluster_by_run() }}
