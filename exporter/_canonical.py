@@ -167,9 +167,9 @@ def flat_canonical_json(value: dict[str, Any], safe_names: set[str]) -> str | No
       :func:`canonical_json` does; at most ``MAX_DEPTH`` arrays (``[``): no deeper nesting;
     * credential-shaped values: :func:`~exporter._secrets.sensitive_text` first looks for a
       fragment (:func:`~exporter._secrets.might_hold_secret`); JSON escapes none of its
-      characters, so a value holding one shows it in the text. Substring tests that cover every fragment (``A`` for an AWS key id, the
-      others lower-cased) decide when that search runs on the whole text; any hit, even
-      across two values, goes the full way.
+      characters, so a value holding one shows it in the text. Substring tests that cover
+      every fragment (``A`` for an AWS key id, the others lower-cased) decide when that
+      search runs on the whole text; any hit, even across two values, goes the full way.
     """
     if not value.keys() <= safe_names:
         return None
