@@ -46,6 +46,9 @@ EXPECTED_FAILURES = {
     "outcomes_param_hash_matches_params": {BAD_HASH},
     "fct_point_outcomes_point_is_unique": {DUPLICATED},
     "fct_point_outcomes_point_index_is_unique_in_run": {DUPLICATED, SHIFTED},
+    # the shifted run repeats its points under other shard ids; compared with the run whose
+    # config it shares (fct_point_comparisons' automatic pair), it holds a point twice
+    "fct_point_comparisons_new_point_is_unique_in_pair": {SHIFTED},
 }
 EXPECTED_WARNINGS = {
     "outcomes_run_has_context": {CONTEXT_GATED},
@@ -123,7 +126,13 @@ def test_exactly_the_expected_tests_fail_or_warn(broken: Dbt) -> None:
 
 @pytest.mark.parametrize("test_name", sorted(EXPECTED_FAILURES.keys() | EXPECTED_WARNINGS.keys()))
 def test_each_failure_points_at_the_broken_run(broken: Dbt, test_name: str) -> None:
-    column = "from_field" if test_name in EXPECTED_WARNINGS else "run_id"  # dbt's relationships
+    column = (
+        "from_field"  # dbt's relationships
+        if test_name in EXPECTED_WARNINGS
+        else "new_run_id"
+        if test_name.startswith("fct_point_comparisons")
+        else "run_id"
+    )
     rows = broken.query(f"select distinct {column} from main_dbt_test__audit.{test_name}")
     expected = {**EXPECTED_FAILURES, **EXPECTED_WARNINGS}[test_name]
     assert {run_id for (run_id,) in rows} == expected
