@@ -30,7 +30,7 @@ from athena_emulation import (
     sql_blocks,
     to_duckdb,
 )
-from athena_emulation._trino import json_extract, json_extract_scalar, register
+from exporter.athena.local._trino import json_extract, json_extract_scalar, register
 from athena_emulation.fixtures import (
     AWKWARD_POINTS,
     AWKWARD_RUN_ID,
