@@ -7,16 +7,16 @@ table or partition, downloaded once into a local cache (keyed by ETag) for DuckD
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlglot import exp
 
@@ -106,6 +106,7 @@ def _render(dt: exp.DataType, *, hive: bool) -> str:
         t.BOOLEAN: "boolean",
         t.DATE: "date",
         t.TIMESTAMP: "timestamp" if hive else "timestamp(3)",
+        t.TIMESTAMPNTZ: "timestamp" if hive else "timestamp(3)",
         t.TIMESTAMP_MS: "timestamp" if hive else "timestamp(3)",
         t.TIMESTAMP_S: "timestamp" if hive else "timestamp(3)",
         t.TIMESTAMP_NS: "timestamp" if hive else "timestamp(3)",
@@ -114,6 +115,12 @@ def _render(dt: exp.DataType, *, hive: bool) -> str:
     }
     if kind in simple:
         return simple[kind]
+    if kind in (t.TIMESTAMPTZ, t.TIMESTAMPLTZ):
+        if hive:
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", "Unsupported Hive type: timestamp(3) with time zone"
+            )
+        return "timestamp(3) with time zone"
     if kind == t.DECIMAL:
         params = [p.sql() for p in dt.expressions] or ["18", "3"]
         return f"decimal({','.join(params)})"
@@ -189,41 +196,57 @@ class S3Object:
     size: int
 
 
-class Catalog:
-    """Glue and S3 of the endpoint's moto server, and a local cache of downloaded objects."""
+def _snapshot(items: Callable[[], Iterable[Any]]) -> list[Any]:
+    """A list of a moto dict's items, retried if another request changes it meanwhile."""
+    for _ in range(20):
+        try:
+            return list(items())
+        except RuntimeError:  # dictionary changed size during iteration
+            continue
+    return list(items())
 
-    def __init__(self, glue: Any, s3: Any, cache_dir: Path) -> None:
+
+class Catalog:
+    """Glue and S3 of the endpoint's moto server, and a local cache of downloaded objects.
+
+    Changes go through the boto3 clients (moto validates them as the APIs do); reads, which a
+    query makes many of, go to moto's backends in this process (no HTTP round trip).
+    """
+
+    def __init__(self, glue: Any, s3: Any, cache_dir: Path, region: str) -> None:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.glue.models import glue_backends
+        from moto.s3.models import s3_backends
+
         self.glue = glue
         self.s3 = s3
         self.cache_dir = cache_dir
+        self._glue_backend = glue_backends[DEFAULT_ACCOUNT_ID][region]
+        self._s3_backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
         self._lock = threading.Lock()
 
     # --- Glue --------------------------------------------------------------------------------
 
     def database_exists(self, name: str) -> bool:
-        try:
-            self.glue.get_database(Name=name)
-        except self.glue.exceptions.EntityNotFoundException:
-            return False
-        return True
+        return name in self._glue_backend.databases
 
     def require_database(self, name: str) -> None:
         if not self.database_exists(name):
             raise AthenaQueryError("SCHEMA_NOT_FOUND", f"Schema '{name}' does not exist")
 
     def get_table(self, database: str, name: str) -> dict[str, Any] | None:
-        try:
-            table: dict[str, Any] = self.glue.get_table(DatabaseName=database, Name=name)["Table"]
-        except self.glue.exceptions.EntityNotFoundException:
+        db = self._glue_backend.databases.get(database)
+        table = db.tables.get(name) if db is not None else None
+        if table is None:
             return None
-        return table
+        return copy.deepcopy(dict(table.as_dict()))
 
     def partitions(self, database: str, name: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        paginator = self.glue.get_paginator("get_partitions")
-        for page in paginator.paginate(DatabaseName=database, TableName=name):
-            found.extend(page["Partitions"])
-        return found
+        db = self._glue_backend.databases.get(database)
+        table = db.tables.get(name) if db is not None else None
+        if table is None:
+            return []
+        return [copy.deepcopy(dict(p.as_dict())) for p in _snapshot(table.partitions.values)]
 
     def add_partitions(
         self, database: str, name: str, table: dict[str, Any], entries: list[tuple[list[str], str]]
@@ -262,15 +285,14 @@ class Catalog:
 
     def list_objects(self, url: str) -> Iterator[S3Object]:
         bucket, prefix = split_s3(url)
-        paginator = self.s3.get_paginator("list_objects_v2")
-        try:
-            for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-                for item in page.get("Contents", []):
-                    yield S3Object(bucket, item["Key"], item["ETag"].strip('"'), item["Size"])
-        except self.s3.exceptions.NoSuchBucket as exc:
+        found = self._s3_backend.buckets.get(bucket)
+        if found is None:
             raise AthenaQueryError(
                 "HIVE_FILESYSTEM_ERROR", f"bucket {bucket} does not exist ({url})"
-            ) from exc
+            )
+        for key_name, key in sorted(_snapshot(found.keys.items), key=lambda kv: kv[0]):
+            if key_name.startswith(prefix) and key is not None:
+                yield S3Object(bucket, key_name, str(key.etag).strip('"'), int(key.size))
 
     def data_files(self, location: str) -> list[S3Object]:
         """The objects Athena reads under a location: not folders, not names starting _ or ."""
@@ -289,7 +311,12 @@ class Catalog:
         digest = hashlib.sha1(f"{obj.bucket}/{obj.key}".encode()).hexdigest()
         path = self.cache_dir / f"{digest}-{obj.etag}.parquet"
         if not path.exists():
-            body = self.s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
+            key = self._s3_backend.buckets[obj.bucket].keys.get(obj.key)
+            if key is None:
+                raise AthenaQueryError(
+                    "HIVE_CANNOT_OPEN_SPLIT", f"s3://{obj.bucket}/{obj.key} no longer exists"
+                )
+            body = key.value
             tmp = path.with_name(path.name + f".{threading.get_ident()}.tmp")
             tmp.write_bytes(body)
             os.replace(tmp, path)
@@ -304,6 +331,3 @@ class Catalog:
         bucket, key = split_s3(url)
         self.s3.put_object(Bucket=bucket, Key=key, Body=body)
 
-
-def quote_path(text: str) -> str:
-    return quote(text, safe="")

@@ -81,8 +81,12 @@ def statement_kind(sql: str) -> str:
         if upper[1] == "EXTERNAL":
             return "CREATE EXTERNAL TABLE"
         return f"{upper[0]} {upper[1]}"
-    if upper[0] == "ALTER" and len(upper) > 3:
-        return f"ALTER TABLE {upper[3]}" if upper[1] == "TABLE" else f"ALTER {upper[1]}"
+    alter = re.match(r"alter\s+table\s+" + _NAME + r"\s+(\w+)(?:\s+(\w+))?", text, re.I)
+    if alter:
+        action = alter.group(1).upper()
+        if action == "SET" and alter.group(2):
+            return f"ALTER TABLE SET {alter.group(2).upper()}"
+        return f"ALTER TABLE {action}"
     if upper[:2] == ["INSERT", "INTO"]:
         return "INSERT INTO"
     if upper[:3] == ["MSCK", "REPAIR", "TABLE"]:
@@ -174,6 +178,8 @@ class Engine:
         self.catalog = catalog
         self.workdir = workdir
         self._ddl_lock = threading.RLock()
+        self._pool: list[duckdb.DuckDBPyConnection] = []
+        self._pool_lock = threading.Lock()
 
     # --- entry point --------------------------------------------------------------------------
 
@@ -188,11 +194,9 @@ class Engine:
     ) -> Outcome:
         kind = statement_kind(sql)
         text = _strip_comments(sql)
-        con = duckdb.connect()
+        con = self._connection()
+        clean = False
         try:
-            con.execute("SET TimeZone = 'UTC'")  # Athena's session zone
-            con.execute(f"ATTACH ':memory:' AS {CATALOG}")
-            register(con)
             if on_connection is not None:
                 on_connection(con)
             ctx = _Context(database, output_location, query_id, con)
@@ -205,11 +209,43 @@ class Engine:
                 )
             outcome = handler(text, ctx)
             outcome.data_scanned = ctx.scanned
+            clean = True
             return outcome
         except EmulationError as exc:
             raise AthenaQueryError("NOT_SUPPORTED", f"local Athena endpoint: {exc}") from exc
         finally:
+            self._release(con, reuse=clean)
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with an empty ``awsdatacatalog`` (reused: connecting and
+        registering the ports costs more than many a query)."""
+        with self._pool_lock:
+            if self._pool:
+                con = self._pool.pop()
+                con.execute(f"ATTACH ':memory:' AS {CATALOG}")
+                return con
+        con = duckdb.connect(config={"threads": 1})
+        con.execute("SET TimeZone = 'UTC'")  # Athena's session zone
+        con.execute(f"ATTACH ':memory:' AS {CATALOG}")
+        register(con)
+        return con
+
+    def _release(self, con: duckdb.DuckDBPyConnection, *, reuse: bool) -> None:
+        if reuse:
+            try:
+                con.execute("USE memory")
+                con.execute(f"DETACH {CATALOG}")
+                for (name,) in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE temporary"
+                ).fetchall():
+                    con.execute(f'DROP TABLE temp."{name}"')
+            except duckdb.Error:
+                reuse = False
+        if not reuse:
             con.close()
+            return
+        with self._pool_lock:
+            self._pool.append(con)
 
     def _handlers(self) -> dict[str, Callable[[str, _Context], Outcome]]:
         return {
@@ -225,6 +261,7 @@ class Engine:
             "DROP VIEW": self._drop,
             "ALTER TABLE ADD": self._add_partitions,
             "ALTER TABLE DROP": self._drop_partitions,
+            "ALTER TABLE SET TBLPROPERTIES": self._set_tblproperties,
             "MSCK REPAIR TABLE": self._msck_repair,
             "INSERT INTO": self._insert,
             "SHOW DATABASES": self._show_databases,
@@ -645,6 +682,25 @@ class Engine:
             )
         return Outcome("DDL", "ALTER_TABLE_DROP_PARTITION")
 
+    def _set_tblproperties(self, text: str, ctx: _Context) -> Outcome:
+        m = re.match(
+            r"alter\s+table\s+(" + _NAME + r")\s+set\s+tblproperties\s*\((.*)\)\s*\Z",
+            text,
+            re.I | re.S,
+        )
+        if not m:
+            raise AthenaQueryError("SYNTAX_ERROR", "ALTER TABLE SET TBLPROPERTIES: cannot read it")
+        db, name = _split_name(m.group(1), ctx.database)
+        pairs = re.findall(r"'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'", m.group(2))
+        with self._ddl_lock:
+            table = self._table_or_fail(db, name)
+            params = dict(table.get("Parameters") or {})
+            params.update({k.replace("''", "'"): v.replace("''", "'") for k, v in pairs})
+            self.catalog.glue.update_table(
+                DatabaseName=db, TableInput={**_table_input(table), "Parameters": params}
+            )
+        return Outcome("DDL", "ALTER_TABLE_SET_TBLPROPERTIES")
+
     def _msck_repair(self, text: str, ctx: _Context) -> Outcome:
         m = re.match(r"msck\s+repair\s+table\s+(" + _NAME + r")\s*\Z", text, re.I)
         if not m:
@@ -1026,6 +1082,17 @@ def _name_columns(tree: exp.Expression) -> exp.Expression:
                 named.append(exp.alias_(e, f"_col{i}", quoted=True))
         select.set("expressions", named)
     return tree
+
+
+_TABLE_INPUT_KEYS = (
+    "Name", "Description", "Owner", "Retention", "StorageDescriptor", "PartitionKeys",
+    "ViewOriginalText", "ViewExpandedText", "TableType", "Parameters", "TargetTable",
+)
+
+
+def _table_input(table: dict[str, Any]) -> dict[str, Any]:
+    """A GetTable answer as an UpdateTable TableInput (the keys TableInput accepts)."""
+    return {k: table[k] for k in _TABLE_INPUT_KEYS if k in table}
 
 
 def _unescape(text: str) -> str:

@@ -48,7 +48,7 @@ SUPPORTED_FUNCTIONS = frozenset(
 _SYNTAX = (
     exp.Case, exp.If, exp.Cast, exp.TryCast, exp.Unnest, exp.Lambda, exp.Array, exp.Struct,
     exp.Anonymous, exp.Extract, exp.Explode, exp.Paren, exp.Window, exp.Filter, exp.Bracket,
-    exp.Coalesce,
+    exp.Coalesce, exp.Exists, exp.Subquery,
 )
 #: sqlglot names that differ from the Trino spelling
 _ALIASES = {
@@ -99,6 +99,8 @@ def unsupported_function(tree: exp.Expression) -> str | None:
     for node in tree.find_all(exp.Func):
         if isinstance(node, _SYNTAX) and not isinstance(node, exp.Anonymous):
             continue
+        if isinstance(node, exp.Binary | exp.Unary | exp.Connector):
+            continue  # operators (and, =, like, not …), not calls by name
         name = function_name(node)
         if name not in SUPPORTED_FUNCTIONS:
             return name

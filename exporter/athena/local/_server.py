@@ -139,7 +139,7 @@ class LocalAthena:
         self._thread.start()
         cache = self.workdir / "objects"
         cache.mkdir(parents=True, exist_ok=True)
-        self.engine = Engine(Catalog(self.client("glue"), self.client("s3"), cache), self.workdir)
+        self.engine = Engine(Catalog(self.client("glue"), self.client("s3"), cache, self.region), self.workdir)
         return self
 
     def stop(self) -> None:
