@@ -40,6 +40,8 @@ def run_window_vars(since: date) -> dict[str, Any]:
     stores). The one place that pins the window: lookback_days from today's date back to
     ``since`` (dbt takes the build date as the window's reference date)."""
     return {"lookback_days": max(0, (datetime.now(UTC).date() - since).days)}
+
+
 POINTS_PER_SHARD = 4
 
 #: run name -> (accepted_at, shards left out as if their worker was lost)

@@ -30,7 +30,6 @@ from athena_emulation import (
     sql_blocks,
     to_duckdb,
 )
-from exporter.athena.local._trino import json_extract, json_extract_scalar, register
 from athena_emulation.fixtures import (
     AWKWARD_POINTS,
     AWKWARD_RUN_ID,
@@ -41,6 +40,8 @@ from athena_emulation.fixtures import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from exporter.athena.local._trino import json_extract, json_extract_scalar, register
 
 pytestmark = pytest.mark.dbt
 

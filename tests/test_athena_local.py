@@ -1,4 +1,5 @@
-"""The whole Athena path, executed offline against the local Athena endpoint (exporter/athena/local).
+"""The whole Athena path, executed offline against the local Athena endpoint
+(exporter/athena/local).
 
 One endpoint for the module (S3 and Glue from moto, the Athena query API executed by the
 project's Trino-faithful DuckDB engine) and one sequence, recorded stage by stage:
@@ -88,7 +89,9 @@ def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Comp
         [ARA, *args], env=env, capture_output=True, text=True, timeout=300, cwd=REPO
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"ara {' '.join(args)}: {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"ara {' '.join(args)}: {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 
@@ -192,9 +195,7 @@ def endpoint() -> Iterator[LocalAthena]:
 
 
 @pytest.fixture(scope="module")
-def athena_path(
-    endpoint: LocalAthena, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Path_]:
+def athena_path(endpoint: LocalAthena, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path_]:
     bucket = f"ara-local-{uuid.uuid4().hex[:10]}"
     endpoint.client("s3").create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
@@ -210,8 +211,15 @@ def athena_path(
             mp.setenv(key, value)
         runs = export_reference_sweep(root)
     first = sorted(runs)[0]
-    add = _cli(env, "athena", "add-partitions", "--run-id", first, "--run-date",
-               re.search(r"(\d{4})(\d{2})(\d{2})$", first).expand(r"\1-\2-\3"))  # type: ignore[union-attr]
+    add = _cli(
+        env,
+        "athena",
+        "add-partitions",
+        "--run-id",
+        first,
+        "--run-date",
+        re.search(r"(\d{4})(\d{2})(\d{2})$", first).expand(r"\1-\2-\3"),
+    )  # type: ignore[union-attr]
     repair = _cli(env, "athena", "repair")
     athena_dbt = Dbt(
         tmp_path_factory.mktemp("athena_local_dbt"),
@@ -226,31 +234,60 @@ def athena_path(
     )
     staged = athena_dbt.run("run-operation", "stage_external_sources", "--target", "athena")
     raw_before = set(_s3_keys(endpoint, bucket, "exports/"))
-    path = Path_(endpoint, env, bucket, bootstrap, add, repair, staged,
-                 subprocess.CompletedProcess([], 0), ("", ""), raw_before)
+    path = Path_(
+        endpoint,
+        env,
+        bucket,
+        bootstrap,
+        add,
+        repair,
+        staged,
+        subprocess.CompletedProcess([], 0),
+        ("", ""),
+        raw_before,
+    )
 
     def build(stage: str, *extra: str, local: bool = False, **vars_: Any) -> None:
         """A dbt build on the endpoint; with ``local``, a full local build of the same exports
-        (the reference every incremental athena build must equal)."""
-        athena_dbt.vars = {**run_window_vars(WINDOW_SINCE), "test_whole_store": False, **vars_}
+        (the reference every incremental athena build must equal). A build with other vars
+        runs in its own workdir, so the others keep dbt's partial parse; the unit tests (no
+        data) run in the first build only."""
+        dbt = athena_dbt
+        if vars_:
+            dbt = Dbt(athena_dbt.workdir / stage, root, env=athena_dbt.env)
+        dbt.vars = {**run_window_vars(WINDOW_SINCE), "test_whole_store": False, **vars_}
         started = time.monotonic()
-        athena_dbt.run("build", "--target", "athena", *extra)
+        unit = () if stage == "first" else ("--exclude", "test_type:unit")
+        dbt.run("build", "--target", "athena", *unit, *extra)
         timings[f"athena build {stage}"] = time.monotonic() - started
         if local:
             started = time.monotonic()
             local_dbt.run("build", "--target", "local", "--full-refresh")
             timings[f"local build {stage}"] = time.monotonic() - started
-        path.stages[stage] = _stage(path, athena_dbt, local_dbt)
+        path.stages[stage] = _stage(path, dbt, local_dbt)
 
     timings: dict[str, float] = {}
     build("first", local=True)
     path.runs_before_new = {r[0] for r in path.stages["first"].athena["dim_runs"][1]}
-    path.sweep = _cli(env, "sweep", "--root", root, "--runs", "1", "--points-per-shard", "4",
-                      "--workers", "0", "--quiet")
+    path.sweep = _cli(
+        env,
+        "sweep",
+        "--root",
+        root,
+        "--runs",
+        "1",
+        "--points-per-shard",
+        "4",
+        "--workers",
+        "0",
+        "--quiet",
+    )
     m = re.search(r"^(sir-baseline-(\d{4})(\d{2})(\d{2})):", path.sweep.stdout, re.M)
     assert m, path.sweep.stdout
     path.new_run = (m.group(1), f"{m.group(2)}-{m.group(3)}-{m.group(4)}")
-    _cli(env, "athena", "add-partitions", "--run-id", path.new_run[0], "--run-date", path.new_run[1])
+    _cli(
+        env, "athena", "add-partitions", "--run-id", path.new_run[0], "--run-date", path.new_run[1]
+    )
     path.raw_before = set(_s3_keys(endpoint, bucket, "exports/"))
     build("new_run", local=True)
     build("reprocess", reprocess_run_ids=[OLD_RUN])
@@ -295,7 +332,9 @@ def test_partitions_registered_by_add_partitions_and_repair(athena_path: Path_) 
         assert ("2026-11-20", OLD_RUN) in values, table
         for p in parts:
             loc = p["StorageDescriptor"]["Location"]
-            assert loc.startswith(f"{athena_path.env['ARA_ROOT']}/{table}/run_date={p['Values'][0]}/")
+            assert loc.startswith(
+                f"{athena_path.env['ARA_ROOT']}/{table}/run_date={p['Values'][0]}/"
+            )
     assert "msck repair table" in athena_path.staged.stdout.lower()
 
 
@@ -333,15 +372,17 @@ def test_glue_after_the_builds(athena_path: Path_) -> None:
             assert sd["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
             assert table["PartitionKeys"][0] == {"Name": "run_date", "Type": "date"}
             # persist_docs: the model's and its columns' descriptions
-            assert "one row per" in table.get("Description", "").lower() or table[
-                "Parameters"
-            ].get("comment"), (stage, mart)
+            assert "one row per" in table.get("Description", "").lower() or table["Parameters"].get(
+                "comment"
+            ), (stage, mart)
             assert all(c.get("Comment") for c in sd["Columns"]), (stage, mart)
             # every partition's objects under its location, one partition per value, and no
             # object under the table left by a partition that was replaced
             values = [tuple(p["Values"]) for p in built.partitions[mart]]
             assert len(values) == len(set(values)), (stage, mart)
-            locations = [p["StorageDescriptor"]["Location"].rstrip("/") + "/" for p in built.partitions[mart]]
+            locations = [
+                p["StorageDescriptor"]["Location"].rstrip("/") + "/" for p in built.partitions[mart]
+            ]
             prefix = "s3://" + athena_path.bucket + "/"
             for key in built.objects[mart]:
                 assert any((prefix + key).startswith(loc) for loc in locations), (stage, key)
@@ -353,6 +394,7 @@ def test_glue_after_the_builds(athena_path: Path_) -> None:
 def test_the_window_replaces_its_partitions(athena_path: Path_) -> None:
     """A window partition is rewritten (new objects), never doubled; one outside it is kept."""
     first, second = athena_path.stages["first"], athena_path.stages["new_run"]
+
     def by_partition(stage: Stage) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for key in stage.objects["fct_point_outcomes"]:
@@ -440,8 +482,13 @@ def test_an_injected_failure_stops_the_bootstrap(
     line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("ara: error"))
     assert re.search(r"create_table_effective_params\.sql: query [0-9a-f-]{36} ended FAILED", line)
     assert ENV_FAIL in line
-    assert "not submitted (2): create_table_outcomes.sql, create_view_outcome_params.sql" in proc.stderr
-    tables = {t["Name"] for t in endpoint.client("glue").get_tables(DatabaseName="fail_case")["TableList"]}
+    assert (
+        "not submitted (2): create_table_outcomes.sql, create_view_outcome_params.sql"
+        in proc.stderr
+    )
+    tables = {
+        t["Name"] for t in endpoint.client("glue").get_tables(DatabaseName="fail_case")["TableList"]
+    }
     assert tables == {"run_context"}
     monkeypatch.delenv(ENV_FAIL)
     again = _cli(env, "athena", "bootstrap")
@@ -483,3 +530,130 @@ def test_the_local_endpoint_command_prints_the_environment(tmp_path: Path) -> No
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "local Athena endpoint stopped" in err
+
+
+# --- the engine's Athena semantics, statement by statement (no dbt) ---------------------------
+
+
+@pytest.fixture
+def scratch(endpoint: LocalAthena) -> Iterator[tuple[str, str]]:
+    """A fresh database and bucket on the module's endpoint: (database, bucket)."""
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    bucket = name.replace("_", "-")
+    endpoint.client("s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    state, reason, _, _ = athena_query(endpoint, f"CREATE DATABASE {name}")
+    assert state == "SUCCEEDED", reason
+    yield name, bucket
+
+
+def _ok(endpoint: LocalAthena, sql: str, db: str) -> list[tuple[str | None, ...]]:
+    state, reason, _, rows = athena_query(endpoint, sql, db)
+    assert state == "SUCCEEDED", (sql, reason)
+    return rows
+
+
+def _failed(endpoint: LocalAthena, sql: str, db: str) -> str:
+    state, reason, _, _ = athena_query(endpoint, sql, db)
+    assert state == "FAILED" and reason, (sql, state)
+    return reason
+
+
+def test_ctas_insert_and_drop_keep_athena_semantics(
+    endpoint: LocalAthena, scratch: tuple[str, str]
+) -> None:
+    db, bucket = scratch
+    loc = f"s3://{bucket}/t/"
+    ctas = (
+        f"CREATE TABLE t WITH (external_location = '{loc}', partitioned_by = ARRAY['d'], "
+        "format = 'parquet', write_compression = 'snappy') AS "
+        "SELECT * FROM (VALUES (1, 'a/b', DATE '2026-01-02'), (2, 'c', DATE '2026-01-03')) "
+        "AS v (n, s, d)"
+    )
+    _ok(endpoint, ctas, db)
+    keys = _s3_keys(endpoint, bucket, "t/")
+    assert sorted(k.rsplit("/", 1)[0] for k in keys) == ["t/d=2026-01-02", "t/d=2026-01-03"]
+    table = endpoint.client("glue").get_table(DatabaseName=db, Name="t")["Table"]
+    assert table["StorageDescriptor"]["Columns"] == [
+        {"Name": "n", "Type": "int"},
+        {"Name": "s", "Type": "string"},
+    ]
+    assert table["PartitionKeys"] == [{"Name": "d", "Type": "date"}]
+    assert _ok(endpoint, "SELECT s, d FROM t WHERE n = 1", db) == [("a/b", "2026-01-02")]
+    # the location holds objects: a second CTAS there fails, as on Athena
+    again = ctas.replace("CREATE TABLE t ", "CREATE TABLE t2 ")
+    assert "HIVE_PATH_ALREADY_EXISTS" in _failed(endpoint, again, db)
+    assert "TABLE_ALREADY_EXISTS" in _failed(endpoint, ctas, db)
+    # partition columns must come last
+    wrong = (
+        f"CREATE TABLE t3 WITH (external_location = 's3://{bucket}/t3/', partitioned_by = "
+        "ARRAY['n']) AS SELECT 1 AS n, 'x' AS s"
+    )
+    assert "HIVE_COLUMN_ORDER_MISMATCH" in _failed(endpoint, wrong, db)
+    # more than 100 partitions in one statement
+    many = (
+        f"CREATE TABLE t4 WITH (external_location = 's3://{bucket}/t4/', partitioned_by = "
+        "ARRAY['k']) AS SELECT x AS v, x AS k FROM UNNEST(sequence(1, 101)) AS u (x)"
+    )
+    assert "HIVE_TOO_MANY_OPEN_PARTITIONS" in _failed(endpoint, many, db)
+    assert not _s3_keys(endpoint, bucket, "t4/")
+    # INSERT INTO: a new file in the existing partition, a new partition registered
+    _ok(endpoint, "INSERT INTO t SELECT 3, 'e', DATE '2026-01-03'", db)
+    _ok(endpoint, "INSERT INTO t (n, s, d) SELECT 4, 'f', DATE '2026-01-04'", db)
+    assert _ok(endpoint, "SELECT d, count(*) FROM t GROUP BY d ORDER BY d", db) == [
+        ("2026-01-02", "1"),
+        ("2026-01-03", "2"),
+        ("2026-01-04", "1"),
+    ]
+    assert "TYPE_MISMATCH" in _failed(
+        endpoint, "INSERT INTO t SELECT 'x', 'y', DATE '2026-01-05'", db
+    )
+    # DROP TABLE removes the catalog entry, never the data
+    before = _s3_keys(endpoint, bucket, "t/")
+    _ok(endpoint, "DROP TABLE t", db)
+    assert _s3_keys(endpoint, bucket, "t/") == before
+    assert "TABLE_NOT_FOUND" in _failed(endpoint, "SELECT * FROM t", db)
+
+
+def test_views_results_and_cancellation(endpoint: LocalAthena, scratch: tuple[str, str]) -> None:
+    db, _ = scratch
+    _ok(
+        endpoint,
+        "CREATE VIEW v AS SELECT x, x * 2e0 AS y FROM UNNEST(sequence(1, 2500)) AS u (x)",
+        db,
+    )
+    view = endpoint.client("glue").get_table(DatabaseName=db, Name="v")["Table"]
+    assert view["TableType"] == "VIRTUAL_VIEW"
+    assert "already exists" in _failed(endpoint, "CREATE VIEW v AS SELECT 1 AS x", db).lower()
+    _, _, columns, rows = athena_query(endpoint, "SELECT x, y, y / 3 AS z FROM v ORDER BY x", db)
+    assert columns == [("x", "bigint"), ("y", "double"), ("z", "double")]
+    assert len(rows) == 2500  # three pages of GetQueryResults
+    assert rows[0] == ("1", "2.0", java_text(2 / 3))
+    # a query's CSV in the output location
+    client = endpoint.client("athena")
+    qid = client.start_query_execution(
+        QueryString="SELECT 'a\"b' AS s, CAST(NULL AS varchar) AS n",
+        ResultConfiguration={"OutputLocation": "s3://ara-local-results/csv/"},
+    )["QueryExecutionId"]
+    client.get_query_execution(QueryExecutionId=qid)
+    body = endpoint.client("s3").get_object(Bucket="ara-local-results", Key=f"csv/{qid}.csv")
+    assert body["Body"].read().decode() == '"s","n"\n"a""b",\n'
+    # a long query stopped: CANCELLED
+    qid = client.start_query_execution(
+        QueryString="SELECT count(*) FROM UNNEST(sequence(1, 50000)) AS a (x), "
+        "UNNEST(sequence(1, 50000)) AS b (y)",
+        ResultConfiguration={"OutputLocation": "s3://ara-local-results/q/"},
+    )["QueryExecutionId"]
+    client.stop_query_execution(QueryExecutionId=qid)
+    for _ in range(60):
+        status = client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+        if status["State"] != "RUNNING" and status["State"] != "QUEUED":
+            break
+    assert status["State"] == "CANCELLED"
+
+
+def java_text(value: float) -> str:
+    from exporter.athena.local._trino import java_double_to_string
+
+    return java_double_to_string(value)

@@ -93,14 +93,17 @@ def _cmd_add_partitions(args: argparse.Namespace) -> int:
 
 def _cmd_local(args: argparse.Namespace) -> int:
     """Serve the local Athena endpoint until interrupted; print the environment to export."""
+    import contextlib
     import signal
     import threading
 
     try:
         from .local import ENV_FAIL, LocalAthena
     except ImportError as exc:  # the [local-athena] extra is not installed
-        _stderr(f"ara athena local needs the local-athena extra (pip install "
-                f"'athena-run-analytics[local-athena]'): {exc}")
+        _stderr(
+            f"ara athena local needs the local-athena extra (pip install "
+            f"'athena-run-analytics[local-athena]'): {exc}"
+        )
         return 1
     begin(args)
     server = LocalAthena(port=args.port, region=args.region or "us-east-1")
@@ -127,10 +130,8 @@ def _cmd_local(args: argparse.Namespace) -> int:
         )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     finally:
         server.stop()
     _stderr("local Athena endpoint stopped")

@@ -37,7 +37,6 @@ from sqlglot import exp
 
 from exporter._contract import SCHEMA_VERSION
 from exporter.athena import SQL_DIR
-
 from exporter.athena.local._transpile import EmulationError, to_duckdb
 from exporter.athena.local._trino import register
 
@@ -53,6 +52,8 @@ __all__ = [
 
 CATALOG = "awsdatacatalog"
 SOURCE_TABLES = ("run_context", "effective_params", "outcomes")
+
+
 def _ddl_columns(table: str) -> list[tuple[str, str]]:
     """(name, DuckDB type) of a bootstrap table, data columns then partition keys, from its DDL."""
     text = (SQL_DIR / f"create_table_{table}.sql").read_text()

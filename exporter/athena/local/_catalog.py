@@ -58,16 +58,14 @@ def split_s3(url: str) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-_HIVE_ESCAPE = set('"#%\'*/:=?\\\x7f{[]^')
+_HIVE_ESCAPE = set("\"#%'*/:=?\\\x7f{[]^")
 
 
 def hive_partition_path(keys: list[str], values: list[str | None]) -> str:
     """``k1=v1/k2=v2`` as Hive's FileUtils.escapePathName spells a partition folder."""
 
     def escape(text: str) -> str:
-        return "".join(
-            f"%{ord(c):02X}" if c in _HIVE_ESCAPE or ord(c) < 0x20 else c for c in text
-        )
+        return "".join(f"%{ord(c):02X}" if c in _HIVE_ESCAPE or ord(c) < 0x20 else c for c in text)
 
     return "/".join(
         f"{k}={escape(v) if v is not None else HIVE_DEFAULT_PARTITION}"
@@ -83,7 +81,9 @@ def duckdb_type(hive_type: str) -> str:
     try:
         return str(exp.DataType.build(text, dialect="hive").sql("duckdb"))
     except Exception as exc:
-        raise AthenaQueryError("NOT_SUPPORTED", f"column type {hive_type!r} is not supported") from exc
+        raise AthenaQueryError(
+            "NOT_SUPPORTED", f"column type {hive_type!r} is not supported"
+        ) from exc
 
 
 def _parse_duckdb_type(text: str) -> exp.DataType:
@@ -125,10 +125,10 @@ def _render(dt: exp.DataType, *, hive: bool) -> str:
         params = [p.sql() for p in dt.expressions] or ["18", "3"]
         return f"decimal({','.join(params)})"
     if kind == t.MAP:
-        key, value = (_render(e, hive=hive) for e in dt.expressions)  # type: ignore[arg-type]
+        key, value = (_render(e, hive=hive) for e in dt.expressions)
         return f"map<{key},{value}>" if hive else f"map({key}, {value})"
     if kind == t.ARRAY:
-        (inner,) = (_render(e, hive=hive) for e in dt.expressions)  # type: ignore[arg-type]
+        (inner,) = (_render(e, hive=hive) for e in dt.expressions)
         return f"array<{inner}>" if hive else f"array({inner})"
     if kind == t.STRUCT:
         fields = []
@@ -214,7 +214,7 @@ class Catalog:
     """
 
     def __init__(self, glue: Any, s3: Any, cache_dir: Path, region: str) -> None:
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
         from moto.glue.models import glue_backends
         from moto.s3.models import s3_backends
 
@@ -302,8 +302,7 @@ class Catalog:
             for o in self.list_objects(prefix)
             if not o.key.endswith("/")
             and not any(
-                part.startswith(("_", "."))
-                for part in o.key[len(split_s3(prefix)[1]) :].split("/")
+                part.startswith(("_", ".")) for part in o.key[len(split_s3(prefix)[1]) :].split("/")
             )
         ]
 
@@ -330,4 +329,3 @@ class Catalog:
     def put_bytes(self, url: str, body: bytes) -> None:
         bucket, key = split_s3(url)
         self.s3.put_object(Bucket=bucket, Key=key, Body=body)
-

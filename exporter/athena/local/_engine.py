@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import sqlglot
@@ -73,7 +73,9 @@ def statement_kind(sql: str) -> str:
         return "EMPTY"
     if upper[0] in ("SELECT", "WITH", "VALUES") or text.startswith("("):
         return "SELECT"
-    if upper[:2] == ["CREATE", "TABLE"] and re.search(r"\)\s*AS\b|\bAS\s*\(?\s*(SELECT|WITH)\b", text, re.I):
+    if upper[:2] == ["CREATE", "TABLE"] and re.search(
+        r"\)\s*AS\b|\bAS\s*\(?\s*(SELECT|WITH)\b", text, re.I
+    ):
         return "CREATE TABLE AS SELECT"
     if upper[0] in ("CREATE", "DROP") and len(upper) > 1:
         if upper[1:3] == ["OR", "REPLACE"]:
@@ -91,10 +93,25 @@ def statement_kind(sql: str) -> str:
         return "INSERT INTO"
     if upper[:3] == ["MSCK", "REPAIR", "TABLE"]:
         return "MSCK REPAIR TABLE"
-    if upper[0] in ("SHOW", "DESCRIBE", "DESC", "EXPLAIN", "MERGE", "UPDATE", "DELETE", "OPTIMIZE",
-                    "VACUUM", "UNLOAD", "PREPARE", "EXECUTE", "DEALLOCATE", "USE", "GRANT"):
+    if upper[0] in (
+        "SHOW",
+        "DESCRIBE",
+        "DESC",
+        "EXPLAIN",
+        "MERGE",
+        "UPDATE",
+        "DELETE",
+        "OPTIMIZE",
+        "VACUUM",
+        "UNLOAD",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "USE",
+        "GRANT",
+    ):
         return " ".join(upper[:2]) if upper[0] == "SHOW" else upper[0]
-    return upper[0]
+    return str(upper[0])
 
 
 def _ident(text: str) -> str:
@@ -279,7 +296,7 @@ class Engine:
             raise AthenaQueryError("SYNTAX_ERROR", str(exc).splitlines()[0]) from exc
         if len(statements) != 1:
             raise AthenaQueryError("SYNTAX_ERROR", "Only one sql statement is allowed")
-        return statements[0]
+        return cast(exp.Expression, statements[0])
 
     def _prepare(self, tree: exp.Expression, ctx: _Context, default_db: str) -> str:
         """Checks the functions, loads the tables it reads into DuckDB, returns DuckDB SQL."""
@@ -299,7 +316,9 @@ class Engine:
                 continue
             catalog = table.args.get("catalog")
             if catalog is not None and catalog.name.lower() != CATALOG:
-                raise AthenaQueryError("CATALOG_NOT_FOUND", f"Catalog '{catalog.name}' does not exist")
+                raise AthenaQueryError(
+                    "CATALOG_NOT_FOUND", f"Catalog '{catalog.name}' does not exist"
+                )
             db = db_part.name.lower() if db_part is not None else default_db
             name = table.name.lower()
             self._load(db, name, ctx)
@@ -334,12 +353,16 @@ class Engine:
         if key in ctx.loaded:
             return
         if key in ctx.loading:
-            raise AthenaQueryError("VIEW_IS_RECURSIVE", f"View '{CATALOG}.{db}.{name}' is recursive")
+            raise AthenaQueryError(
+                "VIEW_IS_RECURSIVE", f"View '{CATALOG}.{db}.{name}' is recursive"
+            )
         ctx.loading.add(key)
         self.catalog.require_database(db)
         table = self.catalog.get_table(db, name)
         if table is None:
-            raise AthenaQueryError("TABLE_NOT_FOUND", f"Table '{CATALOG}.{db}.{name}' does not exist")
+            raise AthenaQueryError(
+                "TABLE_NOT_FOUND", f"Table '{CATALOG}.{db}.{name}' does not exist"
+            )
         ctx.con.execute(f'CREATE SCHEMA IF NOT EXISTS {CATALOG}."{db}"')
         relation = f'{CATALOG}."{db}"."{name}"'
         if table.get("TableType") == "VIRTUAL_VIEW":
@@ -409,16 +432,21 @@ class Engine:
             return f"SELECT {', '.join(exprs)} FROM {reader} AS f"
         for n, t in typed_keys:
             exprs.append(f'CAST(p."{n}" AS {t}) AS "{n}"')
-        values = ", ".join(
-            "(" + ", ".join([_literal(path)] + [
-                "NULL" if v is None or v == "__HIVE_DEFAULT_PARTITION__" else _literal(v)
-                for v in vals
-            ]) + ")"
+        rows_sql = ", ".join(
+            "("
+            + ", ".join(
+                [_literal(path)]
+                + [
+                    "NULL" if v is None or v == "__HIVE_DEFAULT_PARTITION__" else _literal(v)
+                    for v in vals
+                ]
+            )
+            + ")"
             for path, vals in files
         )
         key_names = ", ".join(f'"{n}"' for n, _ in keys)
         return (
-            f"SELECT {', '.join(exprs)} FROM {reader} AS f JOIN (VALUES {values}) "
+            f"SELECT {', '.join(exprs)} FROM {reader} AS f JOIN (VALUES {rows_sql}) "
             f"AS p(__ara_file, {key_names}) ON f.__ara_file = p.__ara_file"
         )
 
@@ -481,7 +509,9 @@ class Engine:
 
     def _drop_database(self, text: str, ctx: _Context) -> Outcome:
         m = re.match(
-            r"drop\s+(?:database|schema)\s+(if\s+exists\s+)?(" + _NAME + r")\s*(cascade|restrict)?\s*\Z",
+            r"drop\s+(?:database|schema)\s+(if\s+exists\s+)?("
+            + _NAME
+            + r")\s*(cascade|restrict)?\s*\Z",
             text,
             re.I,
         )
@@ -508,7 +538,9 @@ class Engine:
             re.I,
         )
         if not m:
-            raise AthenaQueryError("SYNTAX_ERROR", "CREATE EXTERNAL TABLE: cannot read the statement")
+            raise AthenaQueryError(
+                "SYNTAX_ERROR", "CREATE EXTERNAL TABLE: cannot read the statement"
+            )
         db, name = _split_name(m.group(2), ctx.database)
         tree = self._parse(text)
         schema = tree.this if isinstance(tree, exp.Create) else None
@@ -603,7 +635,9 @@ class Engine:
         self.catalog.require_database(db)
         table = self.catalog.get_table(db, name)
         if table is None:
-            raise AthenaQueryError("TABLE_NOT_FOUND", f"Table '{CATALOG}.{db}.{name}' does not exist")
+            raise AthenaQueryError(
+                "TABLE_NOT_FOUND", f"Table '{CATALOG}.{db}.{name}' does not exist"
+            )
         return table
 
     def _partition_location(self, table: dict[str, Any], values: list[str | None]) -> str:
@@ -612,15 +646,19 @@ class Engine:
         return f"{base}/{hive_partition_path(keys, values)}/"
 
     def _add_partitions(self, text: str, ctx: _Context) -> Outcome:
-        m = re.match(r"alter\s+table\s+(" + _NAME + r")\s+add\s+(if\s+not\s+exists\s+)?(.*)\Z", text, re.I | re.S)
+        m = re.match(
+            r"alter\s+table\s+(" + _NAME + r")\s+add\s+(if\s+not\s+exists\s+)?(.*)\Z",
+            text,
+            re.I | re.S,
+        )
         if not m or not re.match(r"partition\b", m.group(3), re.I):
-            raise AthenaQueryError("NOT_SUPPORTED", "ALTER TABLE ADD: only ADD PARTITION is supported")
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", "ALTER TABLE ADD: only ADD PARTITION is supported"
+            )
         db, name = _split_name(m.group(1), ctx.database)
         table = self._table_or_fail(db, name)
         keys = [(k["Name"].lower(), k["Type"]) for k in table.get("PartitionKeys", [])]
-        specs = re.findall(
-            r"partition\s*\(([^)]*)\)\s*(?:location\s+'([^']*)')?", m.group(3), re.I
-        )
+        specs = re.findall(r"partition\s*\(([^)]*)\)\s*(?:location\s+'([^']*)')?", m.group(3), re.I)
         if not specs:
             raise AthenaQueryError("SYNTAX_ERROR", "ALTER TABLE ADD PARTITION: no partition spec")
         existing = {tuple(p["Values"]) for p in self.catalog.partitions(db, name)}
@@ -660,9 +698,13 @@ class Engine:
         return Outcome("DDL", "ALTER_TABLE_ADD_PARTITION")
 
     def _drop_partitions(self, text: str, ctx: _Context) -> Outcome:
-        m = re.match(r"alter\s+table\s+(" + _NAME + r")\s+drop\s+(if\s+exists\s+)?(.*)\Z", text, re.I | re.S)
+        m = re.match(
+            r"alter\s+table\s+(" + _NAME + r")\s+drop\s+(if\s+exists\s+)?(.*)\Z", text, re.I | re.S
+        )
         if not m or not re.match(r"partition\b", m.group(3), re.I):
-            raise AthenaQueryError("NOT_SUPPORTED", "ALTER TABLE DROP: only DROP PARTITION is supported")
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", "ALTER TABLE DROP: only DROP PARTITION is supported"
+            )
         db, name = _split_name(m.group(1), ctx.database)
         table = self._table_or_fail(db, name)
         keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
@@ -676,7 +718,9 @@ class Engine:
             if values not in existing:
                 if m.group(2):
                     continue
-                raise AthenaQueryError("HIVE_METASTORE_ERROR", f"Partition not found: {spec.strip()}")
+                raise AthenaQueryError(
+                    "HIVE_METASTORE_ERROR", f"Partition not found: {spec.strip()}"
+                )
             self.catalog.glue.delete_partition(
                 DatabaseName=db, TableName=name, PartitionValues=list(values)
             )
@@ -711,7 +755,7 @@ class Engine:
         if not keys:
             return Outcome("DDL", "MSCK_REPAIR_TABLE")
         location = str(table["StorageDescriptor"]["Location"]).rstrip("/") + "/"
-        bucket, prefix = split_s3(location)
+        _, prefix = split_s3(location)
         pattern = re.compile("/".join(f"{re.escape(k)}=([^/]+)" for k in keys) + "/[^/]")
         found: dict[tuple[str, ...], str] = {}
         for obj in self.catalog.list_objects(location):
@@ -724,8 +768,7 @@ class Engine:
         new = [(list(v), loc) for v, loc in sorted(found.items()) if v not in existing]
         if new:
             self.catalog.add_partitions(db, name, table, new)
-        rows = [[f"Repair: Added partition to metastore {name}:{'/'.join(f'{k}={v}' for k, v in zip(keys, vals, strict=True))}"] for vals, _ in new]
-        return Outcome("DDL", "MSCK_REPAIR_TABLE", [], rows if False else [])
+        return Outcome("DDL", "MSCK_REPAIR_TABLE")
 
     # --- views ---------------------------------------------------------------------------------
 
@@ -755,9 +798,7 @@ class Engine:
             "ViewOriginalText": presto_view_text(body, CATALOG, db, trino_columns),
             "ViewExpandedText": "/* Presto View */",
             "StorageDescriptor": {
-                "Columns": [
-                    {"Name": n, "Type": _view_hive_type(t)} for n, t in columns
-                ],
+                "Columns": [{"Name": n, "Type": _view_hive_type(t)} for n, t in columns],
                 "SerdeInfo": {},
                 "Location": "",
             },
@@ -846,7 +887,9 @@ class Engine:
         if self.catalog.get_table(db, name) is not None:
             if m.group(1):
                 return Outcome("DDL", "CREATE_TABLE_AS_SELECT", update_count=0)
-            raise AthenaQueryError("TABLE_ALREADY_EXISTS", f"Table '{CATALOG}.{db}.{name}' already exists")
+            raise AthenaQueryError(
+                "TABLE_ALREADY_EXISTS", f"Table '{CATALOG}.{db}.{name}' already exists"
+            )
         if location is None:
             location = f"{ctx.output_location.rstrip('/')}/tables/{ctx.query_id}"
         if any(True for _ in self.catalog.data_files(location)):
@@ -858,13 +901,18 @@ class Engine:
             )
         tree = _name_columns(self._parse(query))
         duck_sql = self._prepare(tree, ctx, ctx.database)
-        self._run(ctx, f"CREATE TEMP TABLE __ara_result AS {duck_sql}" + ("" if with_data else " LIMIT 0"))
+        self._run(
+            ctx, f"CREATE TEMP TABLE __ara_result AS {duck_sql}" + ("" if with_data else " LIMIT 0")
+        )
         described = ctx.con.execute("DESCRIBE __ara_result").fetchall()
         columns = [(str(r[0]), str(r[1])) for r in described]
         lowered = [c.lower() for c, _ in columns]
         if len(set(lowered)) != len(lowered):
             raise AthenaQueryError("DUPLICATE_COLUMN_NAME", f"Column names repeat: {lowered}")
-        if partitioned_by != lowered[len(lowered) - len(partitioned_by) :] or len(partitioned_by) > len(lowered) - 1:
+        if (
+            partitioned_by != lowered[len(lowered) - len(partitioned_by) :]
+            or len(partitioned_by) > len(lowered) - 1
+        ):
             raise AthenaQueryError(
                 "HIVE_COLUMN_ORDER_MISMATCH",
                 "Partition keys must be the last columns in the table and in the same order as "
@@ -896,13 +944,15 @@ class Engine:
         written = self._write(ctx, columns, partitioned_by, compression, location, None)
         with self._ddl_lock:
             if self.catalog.get_table(db, name) is not None:
-                raise AthenaQueryError("TABLE_ALREADY_EXISTS", f"Table '{CATALOG}.{db}.{name}' already exists")
+                raise AthenaQueryError(
+                    "TABLE_ALREADY_EXISTS", f"Table '{CATALOG}.{db}.{name}' already exists"
+                )
             self.catalog.glue.create_table(DatabaseName=db, TableInput=table_input)
             table = self.catalog.get_table(db, name)
             assert table is not None
             if partitioned_by and written:
                 self.catalog.add_partitions(db, name, table, [(v, loc) for v, loc in written])
-        count = int(ctx.con.execute("SELECT count(*) FROM __ara_result").fetchone()[0])  # type: ignore[index]
+        count = _count(ctx.con, "__ara_result")
         return Outcome("DDL", "CREATE_TABLE_AS_SELECT", update_count=count)
 
     def _write(
@@ -923,26 +973,36 @@ class Engine:
                 "SELECT DISTINCT " + ", ".join(f'"{k}"' for k in key_src) + " FROM __ara_result"
             ).fetchall()
         else:
-            distinct = [()] if int(ctx.con.execute("SELECT count(*) FROM __ara_result").fetchone()[0]) else []  # type: ignore[index]
+            distinct = [()] if _count(ctx.con, "__ara_result") else []
         if len(distinct) > MAX_OPEN_WRITERS:
             raise AthenaQueryError(
                 "HIVE_TOO_MANY_OPEN_PARTITIONS",
                 f"Exceeded limit of {MAX_OPEN_WRITERS} open writers for partitions/buckets",
             )
-        codec = {"snappy": "snappy", "gzip": "gzip", "zstd": "zstd", "none": "uncompressed",
-                 "uncompressed": "uncompressed"}.get(compression.lower())
+        codec = {
+            "snappy": "snappy",
+            "gzip": "gzip",
+            "zstd": "zstd",
+            "none": "uncompressed",
+            "uncompressed": "uncompressed",
+        }.get(compression.lower())
         if codec is None:
-            raise AthenaQueryError("NOT_SUPPORTED", f"write_compression '{compression}' is not supported")
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", f"write_compression '{compression}' is not supported"
+            )
         stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime())
         written: list[tuple[list[str], str]] = []
         cols = ", ".join(f'"{c}"' for c in data)
         with tempfile.TemporaryDirectory(dir=self.workdir) as tmp:
             for n, values in enumerate(distinct):
                 texts = [_partition_text(v) for v in values]
-                where = " AND ".join(
-                    f'"{k}" IS NULL' if v is None else f'"{k}" = ?'
-                    for k, v in zip(key_src, values, strict=True)
-                ) or "TRUE"
+                where = (
+                    " AND ".join(
+                        f'"{k}" IS NULL' if v is None else f'"{k}" = ?'
+                        for k, v in zip(key_src, values, strict=True)
+                    )
+                    or "TRUE"
+                )
                 params = [v for v in values if v is not None]
                 path = Path(tmp) / f"part-{n}.parquet"
                 ctx.con.execute(
@@ -958,7 +1018,9 @@ class Engine:
                     folder = location.rstrip("/") + "/"
                 key = f"{folder}{stamp}_{ctx.query_id[:8]}_{uuid.uuid4()}"
                 self.catalog.put_file(key, path)
-                written.append(([t if t is not None else "__HIVE_DEFAULT_PARTITION__" for t in texts], folder))
+                written.append(
+                    ([t if t is not None else "__HIVE_DEFAULT_PARTITION__" for t in texts], folder)
+                )
         return written
 
     def _insert(self, text: str, ctx: _Context) -> Outcome:
@@ -975,7 +1037,9 @@ class Engine:
         name = target.name.lower()
         table = self._table_or_fail(db, name)
         if table.get("TableType") == "VIRTUAL_VIEW":
-            raise AthenaQueryError("NOT_SUPPORTED", f"Inserting into views is not supported: {db}.{name}")
+            raise AthenaQueryError(
+                "NOT_SUPPORTED", f"Inserting into views is not supported: {db}.{name}"
+            )
         sd = table["StorageDescriptor"]
         if (sd.get("SerdeInfo") or {}).get("SerializationLibrary") != PARQUET_SERDE:
             raise AthenaQueryError("NOT_SUPPORTED", f"INSERT INTO {db}.{name}: only Parquet tables")
@@ -985,11 +1049,16 @@ class Engine:
         query = tree.expression
         duck_sql = self._prepare(query, ctx, ctx.database)
         self._run(ctx, f"CREATE TEMP TABLE __ara_query AS {duck_sql}")
-        described = [(str(r[0]), str(r[1])) for r in ctx.con.execute("DESCRIBE __ara_query").fetchall()]
+        described = [
+            (str(r[0]), str(r[1])) for r in ctx.con.execute("DESCRIBE __ara_query").fetchall()
+        ]
         targets = listed if listed is not None else [n for n, _ in all_cols]
         unknown = [c for c in targets if c not in dict(all_cols)]
         if unknown:
-            raise AthenaQueryError("COLUMN_NOT_FOUND", f"Insert column name does not exist in target table: {unknown[0]}")
+            raise AthenaQueryError(
+                "COLUMN_NOT_FOUND",
+                f"Insert column name does not exist in target table: {unknown[0]}",
+            )
         if len(described) != len(targets):
             raise AthenaQueryError(
                 "TYPE_MISMATCH",
@@ -1010,15 +1079,27 @@ class Engine:
                     f"the query gives {got}",
                 )
             selects.append(f'CAST("{src_name}" AS {duckdb_type(hive_t)}) AS "{col}"')
-        ctx.con.execute(f"CREATE TEMP TABLE __ara_result AS SELECT {', '.join(selects)} FROM __ara_query")
+        ctx.con.execute(
+            f"CREATE TEMP TABLE __ara_result AS SELECT {', '.join(selects)} FROM __ara_query"
+        )
         columns = [(n, duckdb_type(t)) for n, t in all_cols]
-        existing = {
-            tuple(p["Values"]): p["StorageDescriptor"]["Location"]
-            for p in self.catalog.partitions(db, name)
-        } if keys else {}
+        existing = (
+            {
+                tuple(p["Values"]): p["StorageDescriptor"]["Location"]
+                for p in self.catalog.partitions(db, name)
+            }
+            if keys
+            else {}
+        )
         compression = str((table.get("Parameters") or {}).get("parquet.compression", "gzip"))
-        written = self._write(ctx, columns, [k for k, _ in keys], compression,
-                              str(sd["Location"]), dict(existing.items()))  # type: ignore[arg-type]
+        written = self._write(
+            ctx,
+            columns,
+            [k for k, _ in keys],
+            compression,
+            str(sd["Location"]),
+            existing,
+        )
         new = [(v, loc) for v, loc in written if tuple(v) not in existing]
         seen: set[tuple[str, ...]] = set()
         unique_new = []
@@ -1032,14 +1113,16 @@ class Engine:
                 todo = [(v, loc) for v, loc in unique_new if tuple(v) not in current]
                 if todo:
                     self.catalog.add_partitions(db, name, table, todo)
-        count = int(ctx.con.execute("SELECT count(*) FROM __ara_result").fetchone()[0])  # type: ignore[index]
+        count = _count(ctx.con, "__ara_result")
         return Outcome("DML", "INSERT", update_count=count)
 
     # --- SHOW ----------------------------------------------------------------------------------
 
     def _show_databases(self, text: str, ctx: _Context) -> Outcome:
         names = sorted(d["Name"] for d in self.catalog.glue.get_databases()["DatabaseList"])
-        return Outcome("UTILITY", "SHOW_DATABASES", [("database_name", "varchar")], [[n] for n in names])
+        return Outcome(
+            "UTILITY", "SHOW_DATABASES", [("database_name", "varchar")], [[n] for n in names]
+        )
 
     def _show_tables(self, text: str, ctx: _Context) -> Outcome:
         m = re.match(r"show\s+tables(?:\s+(?:in|from)\s+(" + _NAME + r"))?\s*\Z", text, re.I)
@@ -1047,7 +1130,9 @@ class Engine:
             raise AthenaQueryError("NOT_SUPPORTED", "SHOW TABLES: only SHOW TABLES [IN db]")
         db = _ident(m.group(1)) if m.group(1) else ctx.database
         self.catalog.require_database(db)
-        names = sorted(t["Name"] for t in self.catalog.glue.get_tables(DatabaseName=db)["TableList"])
+        names = sorted(
+            t["Name"] for t in self.catalog.glue.get_tables(DatabaseName=db)["TableList"]
+        )
         return Outcome("UTILITY", "SHOW_TABLES", [("tab_name", "varchar")], [[n] for n in names])
 
     def _show_partitions(self, text: str, ctx: _Context) -> Outcome:
@@ -1061,7 +1146,9 @@ class Engine:
             "/".join(f"{k}={v}" for k, v in zip(keys, p["Values"], strict=True))
             for p in self.catalog.partitions(db, name)
         )
-        return Outcome("UTILITY", "SHOW_PARTITIONS", [("partition", "varchar")], [[r] for r in rows])
+        return Outcome(
+            "UTILITY", "SHOW_PARTITIONS", [("partition", "varchar")], [[r] for r in rows]
+        )
 
 
 def _name_columns(tree: exp.Expression) -> exp.Expression:
@@ -1072,27 +1159,41 @@ def _name_columns(tree: exp.Expression) -> exp.Expression:
     if isinstance(select, exp.Subquery):
         select = select.this
     if isinstance(select, exp.Select):
-        named = []
+        named: list[exp.Expression] = []
         for i, e in enumerate(select.expressions):
             if isinstance(e, exp.Alias | exp.Column | exp.Star) or (
                 isinstance(e, exp.Dot) and isinstance(e.expression, exp.Star)
             ):
                 named.append(e)
             else:
-                named.append(exp.alias_(e, f"_col{i}", quoted=True))
+                named.append(cast(exp.Expression, exp.alias_(e, f"_col{i}", quoted=True)))
         select.set("expressions", named)
     return tree
 
 
 _TABLE_INPUT_KEYS = (
-    "Name", "Description", "Owner", "Retention", "StorageDescriptor", "PartitionKeys",
-    "ViewOriginalText", "ViewExpandedText", "TableType", "Parameters", "TargetTable",
+    "Name",
+    "Description",
+    "Owner",
+    "Retention",
+    "StorageDescriptor",
+    "PartitionKeys",
+    "ViewOriginalText",
+    "ViewExpandedText",
+    "TableType",
+    "Parameters",
+    "TargetTable",
 )
 
 
 def _table_input(table: dict[str, Any]) -> dict[str, Any]:
     """A GetTable answer as an UpdateTable TableInput (the keys TableInput accepts)."""
     return {k: table[k] for k in _TABLE_INPUT_KEYS if k in table}
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _unescape(text: str) -> str:
@@ -1114,9 +1215,17 @@ def _partition_text(value: Any) -> str | None:
 
 
 _WIDENING = {
-    ("tinyint", "smallint"), ("tinyint", "int"), ("tinyint", "bigint"), ("smallint", "int"),
-    ("smallint", "bigint"), ("int", "bigint"), ("float", "double"), ("tinyint", "double"),
-    ("smallint", "double"), ("int", "double"), ("bigint", "double"),
+    ("tinyint", "smallint"),
+    ("tinyint", "int"),
+    ("tinyint", "bigint"),
+    ("smallint", "int"),
+    ("smallint", "bigint"),
+    ("int", "bigint"),
+    ("float", "double"),
+    ("tinyint", "double"),
+    ("smallint", "double"),
+    ("int", "double"),
+    ("bigint", "double"),
 }
 
 
@@ -1182,7 +1291,9 @@ def _closing(text: str, start: int) -> int:
 
 def _with_properties(text: str) -> dict[str, str]:
     props: dict[str, str] = {}
-    depth, current, parts = 0, [], []
+    depth = 0
+    current: list[str] = []
+    parts: list[str] = []
     quoted = False
     for c in text:
         if c == "'":
@@ -1225,13 +1336,19 @@ def _duckdb_failure(exc: duckdb.Error) -> AthenaQueryError:
     if "Cannot convert value to JSON" in message:
         return AthenaQueryError("INVALID_FUNCTION_ARGUMENT", message)
     if isinstance(exc, duckdb.BinderException):
-        col = re.search(r'column with name "?(\w+)"? not found|Referenced column "(\w+)" not found', message)
+        col = re.search(
+            r'column with name "?(\w+)"? not found|Referenced column "(\w+)" not found', message
+        )
         if col:
-            return AthenaQueryError("COLUMN_NOT_FOUND", f"Column '{col.group(1) or col.group(2)}' cannot be resolved")
+            return AthenaQueryError(
+                "COLUMN_NOT_FOUND", f"Column '{col.group(1) or col.group(2)}' cannot be resolved"
+            )
     if isinstance(exc, duckdb.CatalogException):
         fn = re.search(r"Function with name (\w+) does not exist", message)
         if fn:
-            return AthenaQueryError("FUNCTION_NOT_FOUND", f"Function '{fn.group(1)}' not registered")
+            return AthenaQueryError(
+                "FUNCTION_NOT_FOUND", f"Function '{fn.group(1)}' not registered"
+            )
     if isinstance(exc, duckdb.InterruptException):
         return AthenaQueryError("USER_CANCELED", "Query was canceled by user")
     if isinstance(exc, duckdb.OutOfRangeException) and "Overflow" in message:

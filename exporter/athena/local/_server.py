@@ -9,6 +9,7 @@ catalog calls, goes to moto's app unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -122,7 +123,7 @@ class LocalAthena:
         )
         from werkzeug.serving import make_server
 
-        class QuietHandler(MotoRequestHandler):  # type: ignore[misc]
+        class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass  # one line per request would drown the CLI's output
 
@@ -139,7 +140,9 @@ class LocalAthena:
         self._thread.start()
         cache = self.workdir / "objects"
         cache.mkdir(parents=True, exist_ok=True)
-        self.engine = Engine(Catalog(self.client("glue"), self.client("s3"), cache, self.region), self.workdir)
+        self.engine = Engine(
+            Catalog(self.client("glue"), self.client("s3"), cache, self.region), self.workdir
+        )
         return self
 
     def stop(self) -> None:
@@ -182,7 +185,7 @@ class LocalAthena:
         import boto3
         from botocore.config import Config
 
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]
             service,
             endpoint_url=self.endpoint,
             region_name=self.region,
@@ -263,16 +266,23 @@ class LocalAthena:
             if token:
                 self._tokens[token] = query.query_id
         if request.get("ExecutionParameters"):
-            self._finish(query, error=AthenaQueryError(
-                "NOT_SUPPORTED", "ExecutionParameters (parameterized queries) are not supported"))
+            self._finish(
+                query,
+                error=AthenaQueryError(
+                    "NOT_SUPPORTED", "ExecutionParameters (parameterized queries) are not supported"
+                ),
+            )
             return {"QueryExecutionId": query.query_id}
         pattern = self.fail_pattern if self.fail_pattern is not None else os.environ.get(ENV_FAIL)
         if pattern and re.search(pattern, sql, re.I | re.M):
-            self._finish(query, error=AthenaQueryError(
-                "INJECTED_FAILURE",
-                f"{ENV_FAIL}={pattern!r} matches this {statement_kind(sql)} statement: "
-                "failed on purpose by the local Athena endpoint, nothing was executed",
-            ))
+            self._finish(
+                query,
+                error=AthenaQueryError(
+                    "INJECTED_FAILURE",
+                    f"{ENV_FAIL}={pattern!r} matches this {statement_kind(sql)} statement: "
+                    "failed on purpose by the local Athena endpoint, nothing was executed",
+                ),
+            )
             return {"QueryExecutionId": query.query_id}
         self._pool.submit(self._run, query)
         return {"QueryExecutionId": query.query_id}
@@ -321,8 +331,12 @@ class LocalAthena:
             try:
                 self._write_csv(query, outcome)
             except Exception as exc:
-                self._finish(query, error=AthenaQueryError(
-                    "GENERIC_INTERNAL_ERROR", f"writing the result CSV: {exc}", category=1))
+                self._finish(
+                    query,
+                    error=AthenaQueryError(
+                        "GENERIC_INTERNAL_ERROR", f"writing the result CSV: {exc}", category=1
+                    ),
+                )
                 return
         self._finish(query, outcome=outcome)
 
@@ -332,14 +346,20 @@ class LocalAthena:
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
         writer.writerow([n for n, _ in outcome.columns])
         for row in outcome.rows:
-            buffer.write(",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in row))
+            buffer.write(
+                ",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in row)
+            )
             buffer.write("\n")
         self.engine.catalog.put_bytes(
             f"{query.output_location}{query.query_id}.csv", buffer.getvalue().encode()
         )
 
     def _finish(
-        self, query: _Query, *, outcome: Outcome | None = None, error: AthenaQueryError | None = None
+        self,
+        query: _Query,
+        *,
+        outcome: Outcome | None = None,
+        error: AthenaQueryError | None = None,
     ) -> None:
         with self._lock:
             if query.state in ("SUCCEEDED", "FAILED", "CANCELLED"):
@@ -375,8 +395,11 @@ class LocalAthena:
         outcome = query.outcome
         elapsed = int(((query.completed or time.time()) - query.submitted) * 1000)
         kind = statement_kind(query.sql)
-        statement_type = outcome.statement_type if outcome else (
-            "DML" if kind in ("SELECT", "INSERT INTO") else "DDL")
+        statement_type = (
+            outcome.statement_type
+            if outcome
+            else ("DML" if kind in ("SELECT", "INSERT INTO") else "DDL")
+        )
         execution: dict[str, Any] = {
             "QueryExecutionId": query.query_id,
             "Query": query.sql,
@@ -418,16 +441,24 @@ class LocalAthena:
         for qid in request.get("QueryExecutionIds") or []:
             query = self._queries.get(str(qid))
             if query is None:
-                missing.append({"QueryExecutionId": qid, "ErrorCode": "INVALID_INPUT",
-                                "ErrorMessage": "QueryExecution was not found"})
+                missing.append(
+                    {
+                        "QueryExecutionId": qid,
+                        "ErrorCode": "INVALID_INPUT",
+                        "ErrorMessage": "QueryExecution was not found",
+                    }
+                )
             else:
                 found.append(self._execution(query))
         return {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
 
     def _op_ListQueryExecutions(self, request: dict[str, Any]) -> dict[str, Any]:
         workgroup = request.get("WorkGroup") or "primary"
-        ids = [q.query_id for q in sorted(self._queries.values(), key=lambda q: -q.submitted)
-               if q.workgroup == workgroup]
+        ids = [
+            q.query_id
+            for q in sorted(self._queries.values(), key=lambda q: -q.submitted)
+            if q.workgroup == workgroup
+        ]
         return {"QueryExecutionIds": ids[:50]}
 
     def _op_StopQueryExecution(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -435,10 +466,8 @@ class LocalAthena:
         query.cancel.set()
         con = query.connection
         if con is not None:
-            try:
+            with contextlib.suppress(Exception):
                 con.interrupt()
-            except Exception:
-                pass
         if query.state == "QUEUED":
             self._finish(query)
         return {}
@@ -484,8 +513,18 @@ class LocalAthena:
         return result
 
 
-_PRECISION = {"varchar": 2147483647, "bigint": 19, "integer": 10, "smallint": 5, "tinyint": 3,
-              "double": 17, "real": 7, "boolean": 0, "date": 0, "timestamp": 3}
+_PRECISION = {
+    "varchar": 2147483647,
+    "bigint": 19,
+    "integer": 10,
+    "smallint": 5,
+    "tinyint": 3,
+    "double": 17,
+    "real": 7,
+    "boolean": 0,
+    "date": 0,
+    "timestamp": 3,
+}
 
 
 def _column_info(name: str, trino_type: str) -> dict[str, Any]:

@@ -9,6 +9,8 @@ follow (approx_percentile) raises :class:`EmulationError`.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import sqlglot
 from sqlglot import exp
 
@@ -73,7 +75,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.JSONExtract):
         return _call("trino_json_extract", node.this, _path_text(node.expression))
     if isinstance(node, exp.JSONFormat):
-        return node.this  # a Trino json value is held as its (Jackson) text already
+        return cast(exp.Expression, node.this)  # a Trino json value is held as its text
     if isinstance(node, exp.ParseJSON):
         return _call("trino_json_parse", node.this)
     if isinstance(node, exp.Cast):
@@ -104,7 +106,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def rewrite_tree(tree: exp.Expression) -> str:
+def rewrite_tree(tree: Any) -> str:
     """A parsed Athena statement as DuckDB SQL (the ports swapped in)."""
     for _ in range(20):  # transform() does not revisit the nodes it builds: repeat to a fixpoint
         before = tree.sql(dialect="athena")
