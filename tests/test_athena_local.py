@@ -591,6 +591,8 @@ def test_ctas_insert_and_drop_keep_athena_semantics(
         "ARRAY['n']) AS SELECT 1 AS n, 'x' AS s"
     )
     assert "HIVE_COLUMN_ORDER_MISMATCH" in _failed(endpoint, wrong, db)
+    unnamed = f"CREATE TABLE t5 WITH (external_location = 's3://{bucket}/t5/') AS SELECT 1"
+    assert "MISSING_COLUMN_NAME" in _failed(endpoint, unnamed, db)
     # more than 100 partitions in one statement
     many = (
         f"CREATE TABLE t4 WITH (external_location = 's3://{bucket}/t4/', partitioned_by = "

@@ -899,7 +899,11 @@ class Engine:
                 "need to manually clean the data at location before retrying. Athena will not "
                 "delete data in your account.",
             )
-        tree = _name_columns(self._parse(query))
+        tree = self._parse(query)
+        if _name_columns(tree.copy()).sql() != tree.sql():
+            raise AthenaQueryError(
+                "MISSING_COLUMN_NAME", "Column name not specified for an expression of the query"
+            )
         duck_sql = self._prepare(tree, ctx, ctx.database)
         self._run(
             ctx, f"CREATE TEMP TABLE __ara_result AS {duck_sql}" + ("" if with_data else " LIMIT 0")

@@ -191,6 +191,8 @@ _ALIASES = {
     "array_filter": "filter",
     "substring": "substr",
     "struct_extract": "element_at",
+    "generate_series": "sequence",
+    "generate_date_array": "sequence",
 }
 
 
