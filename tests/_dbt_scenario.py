@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +33,6 @@ PROJECT_MODELS = (
     "fct_run_metric_summary",
 )
 DBT = str(Path(sys.executable).with_name("dbt"))
-
-
-def run_window_vars(since: date) -> dict[str, Any]:
-    """The dbt vars that make an incremental build's run window start at ``since`` (fixed-date
-    stores). The one place that pins the window: lookback_days from today's date back to
-    ``since`` (dbt takes the build date as the window's reference date)."""
-    return {"lookback_days": max(0, (datetime.now(UTC).date() - since).days)}
-
-
 POINTS_PER_SHARD = 4
 
 #: run name -> (accepted_at, shards left out as if their worker was lost)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _dbt_scenario import Dbt, ExportedRun, export_reference_sweep, run_window_vars
+from _dbt_scenario import Dbt, ExportedRun, export_reference_sweep
 
 from exporter import RunContext, ShardWriter, export_run_context
 
@@ -215,6 +215,7 @@ def athena_incremental_compiled(
                 },
             },
         )
+    lookback = max(0, (datetime.now(UTC).date() - WINDOW_SINCE).days)
     dbt = Dbt(
         tmp_path_factory.mktemp("emulation_athena_incremental"),
         athena_compiled.warehouse_root,
@@ -222,7 +223,7 @@ def athena_incremental_compiled(
         vars={
             **DBT_VARS,
             "reprocess_run_ids": ["old-run-1"],
-            **run_window_vars(WINDOW_SINCE),
+            "lookback_days": lookback,
             "test_whole_store": False,
         },
     )
