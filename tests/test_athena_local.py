@@ -674,3 +674,19 @@ def java_text(value: float) -> str:
     from exporter.athena.local._trino import java_double_to_string
 
     return java_double_to_string(value)
+
+
+def test_an_injected_failure_fails_a_dbt_operation(athena_path: Path_, tmp_path: Path) -> None:
+    """dbt-athena reports the endpoint's FAILED statement with its reason and stops."""
+    dbt = Dbt(
+        tmp_path / "dbt",
+        athena_path.env["ARA_ROOT"],
+        env={k: v for k, v in athena_path.env.items() if k.startswith(("AWS_", "ARA_"))},
+    )
+    athena_path.endpoint.fail_pattern = r"^msck repair table \S*run_context"
+    try:
+        proc = dbt.run("run-operation", "stage_external_sources", "--target", "athena", check=False)
+    finally:
+        athena_path.endpoint.fail_pattern = None
+    assert proc.returncode != 0
+    assert "INJECTED_FAILURE" in proc.stdout and "MSCK REPAIR TABLE" in proc.stdout
