@@ -364,7 +364,7 @@ class LocalAthena:
         with self._lock:
             if query.state in ("SUCCEEDED", "FAILED", "CANCELLED"):
                 return
-            if query.cancel.is_set():
+            if query.cancel.is_set() and outcome is None:  # finished first: it SUCCEEDED
                 query.state = "CANCELLED"
                 query.reason = "Query was canceled by user"
             elif error is not None:
@@ -494,8 +494,10 @@ class LocalAthena:
         start = int(token) if token else 0
         rows: list[dict[str, Any]] = []
         table: list[list[str | None]] = []
-        if outcome.columns:
-            table = [[n for n, _ in outcome.columns], *outcome.rows]
+        if outcome.statement_type == "DML" and outcome.columns:
+            table = [[n for n, _ in outcome.columns], *outcome.rows]  # a query: header row first
+        else:
+            table = list(outcome.rows)  # DDL and utility results (SHOW …) are plain text rows
         for row in table[start : start + max_results]:
             rows.append({"Data": [{} if v is None else {"VarCharValue": v} for v in row]})
         result: dict[str, Any] = {
