@@ -649,6 +649,9 @@ def test_views_results_and_cancellation(endpoint: LocalAthena, scratch: tuple[st
     assert columns == [("x", "bigint"), ("y", "double"), ("z", "double")]
     assert len(rows) == 2500  # three pages of GetQueryResults
     assert rows[0] == ("1", "2.0", java_text(2 / 3))
+    # Trino's division: integer operands divide as integers (truncated), a double does not
+    assert _ok(endpoint, "SELECT 5 / 2, -7 / 2, 5e0 / 2, 7 % 3", db) == [("2", "-3", "2.5", "1")]
+    assert "Division by zero" in _failed(endpoint, "SELECT 1 / 0", db)
     # a query's CSV in the output location
     client = endpoint.client("athena")
     qid = client.start_query_execution(

@@ -212,7 +212,8 @@ def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
         "athena",
         help="prepare and maintain the Athena data layer",
         description="Create the Athena database, tables and views over the export root, and "
-        "register partitions. See docs/runbook.md.",
+        "register partitions; or serve a local Athena endpoint to do all of it offline "
+        "(ara athena local). See docs/runbook.md.",
         examples=[
             ".venv/bin/ara athena bootstrap --root s3://bucket/prefix --dry-run",
             ".venv/bin/ara athena ACTION --help",

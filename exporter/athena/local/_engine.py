@@ -243,6 +243,7 @@ class Engine:
                 return con
         con = duckdb.connect(config={"threads": 1})
         con.execute("SET TimeZone = 'UTC'")  # Athena's session zone
+        con.execute("SET integer_division = true")  # Trino: 5 / 2 = 2, -7 / 2 = -3
         con.execute(f"ATTACH ':memory:' AS {CATALOG}")
         register(con)
         return con
@@ -1337,6 +1338,8 @@ def _duckdb_failure(exc: duckdb.Error) -> AthenaQueryError:
     if "Cannot cast" in message or "Could not convert" in message or "Conversion Error" in message:
         found = re.search(r"Cannot cast '[^']*' to \w+", message)
         return AthenaQueryError("INVALID_CAST_ARGUMENT", found.group(0) if found else message)
+    if "Division by zero" in message:
+        return AthenaQueryError("DIVISION_BY_ZERO", "Division by zero")
     if "Cannot convert value to JSON" in message:
         return AthenaQueryError("INVALID_FUNCTION_ARGUMENT", message)
     if isinstance(exc, duckdb.BinderException):
