@@ -207,7 +207,8 @@ class Engine:
         database: str,
         output_location: str,
         query_id: str,
-        on_connection: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        on_connection: Callable[[duckdb.DuckDBPyConnection | None], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> Outcome:
         kind = statement_kind(sql)
         text = _strip_comments(sql)
@@ -231,7 +232,10 @@ class Engine:
         except EmulationError as exc:
             raise AthenaQueryError("NOT_SUPPORTED", f"local Athena endpoint: {exc}") from exc
         finally:
-            self._release(con, reuse=clean)
+            if on_connection is not None:
+                on_connection(None)
+            # a connection a StopQueryExecution may still interrupt is never reused
+            self._release(con, reuse=clean and not (cancel is not None and cancel.is_set()))
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with an empty ``awsdatacatalog`` (reused: connecting and

@@ -304,7 +304,8 @@ class LocalAthena:
         assert self.engine is not None
 
         def keep(con: Any) -> None:
-            query.connection = con
+            with self._lock:
+                query.connection = con
 
         try:
             outcome = self.engine.execute(
@@ -313,6 +314,7 @@ class LocalAthena:
                 output_location=query.output_location,
                 query_id=query.query_id,
                 on_connection=keep,
+                cancel=query.cancel,
             )
         except AthenaQueryError as exc:
             self._finish(query, error=exc)
@@ -463,11 +465,21 @@ class LocalAthena:
 
     def _op_StopQueryExecution(self, request: dict[str, Any]) -> dict[str, Any]:
         query = self._get(request.get("QueryExecutionId"))
+        if query.done.is_set():
+            return {}
         query.cancel.set()
-        con = query.connection
-        if con is not None:
-            with contextlib.suppress(Exception):
-                con.interrupt()
+
+        def interrupt_until_done() -> None:
+            # a DuckDB interrupt only stops a statement that is running: repeat it until the
+            # query ends (its connection is then closed, never handed to another query)
+            while not query.done.wait(0.05):
+                with self._lock:
+                    con = query.connection
+                if con is not None:
+                    with contextlib.suppress(Exception):
+                        con.interrupt()
+
+        threading.Thread(target=interrupt_until_done, daemon=True).start()
         if query.state == "QUEUED":
             self._finish(query)
         return {}
