@@ -46,7 +46,7 @@ demo-athena: $(STAMP) ## the Athena path offline: local endpoint, bootstrap, swe
 	$(BIN)/dbt build --target athena --target-path "$$work/target" --log-path "$$work/logs"; \
 	echo "each run's status, read from dim_runs through the endpoint:"; \
 	$(BIN)/dbt show --target athena --target-path "$$work/target" --log-path "$$work/logs" \
-		--quiet --limit 100 --inline "select run_id, run_status, planned_point_count, \
+		--quiet --output json --limit 100 --inline "select run_id, run_status, planned_point_count, \
 		observed_point_count from {{ ref('dim_runs') }} order by run_id"; \
 	echo "stopping the local Athena endpoint (its data was in memory)"
 
