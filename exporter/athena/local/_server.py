@@ -435,7 +435,9 @@ class LocalAthena:
 
     def _op_GetQueryExecution(self, request: dict[str, Any]) -> dict[str, Any]:
         query = self._get(request.get("QueryExecutionId"))
-        query.done.wait(_LONG_POLL_SECONDS)
+        deadline = time.monotonic() + _LONG_POLL_SECONDS
+        while not query.done.is_set() and time.monotonic() < deadline:
+            time.sleep(0.005)  # not a timed wait: see interrupt_until_done
         return {"QueryExecution": self._execution(query)}
 
     def _op_BatchGetQueryExecution(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -471,13 +473,15 @@ class LocalAthena:
 
         def interrupt_until_done() -> None:
             # a DuckDB interrupt only stops a statement that is running: repeat it until the
-            # query ends (its connection is then closed, never handed to another query)
-            while not query.done.wait(0.05):
+            # query ends (its connection is then closed, never handed to another query).
+            # Plain sleeps, not timed waits: those misbehave under a shifted clock (faketime).
+            while not query.done.is_set():
                 with self._lock:
                     con = query.connection
                 if con is not None:
                     with contextlib.suppress(Exception):
                         con.interrupt()
+                time.sleep(0.05)
 
         threading.Thread(target=interrupt_until_done, daemon=True).start()
         if query.state == "QUEUED":
