@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo test test-clock faults lint bench bench-dbt bench-lambda lambda clean
+.PHONY: help install demo demo-athena test test-clock faults lint bench bench-dbt bench-lambda lambda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,24 @@ demo: $(STAMP) ## reference sweep into ./warehouse, build the marts, print a sum
 	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report \
 		--compare $(DEMO_BASE) $(DEMO_NEW) > /dev/null
 	@echo "open them in a browser (docs/report.md, docs/compare.md)"
+
+demo-athena: $(STAMP) ## the Athena path offline: local endpoint, bootstrap, sweep, dbt build --target athena
+	@test -f profiles.yml || cp profiles.example.yml profiles.yml
+	@set -euo pipefail; work=$$(mktemp -d); \
+	$(BIN)/ara athena local --port 0 > $$work/env 2> $$work/endpoint.log & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$work' EXIT; \
+	for i in $$(seq 100); do grep -q ARA_ATHENA_DATA_DIR $$work/env 2>/dev/null && break; \
+		kill -0 $$pid 2>/dev/null || { cat $$work/endpoint.log; exit 1; }; sleep 0.2; done; \
+	. $$work/env; echo "local Athena endpoint on $$AWS_ENDPOINT_URL (S3, Glue, Athena)"; \
+	$(BIN)/ara athena bootstrap; \
+	$(BIN)/ara sweep --root "$$ARA_ROOT"; \
+	$(BIN)/ara athena repair; \
+	$(BIN)/dbt build --target athena --target-path "$$work/target" --log-path "$$work/logs"; \
+	echo "each run's status, read from dim_runs through the endpoint:"; \
+	$(BIN)/dbt show --target athena --target-path "$$work/target" --log-path "$$work/logs" \
+		--quiet --output json --limit 100 --inline "select run_id, run_status, planned_point_count, \
+		observed_point_count from {{ ref('dim_runs') }} order by run_id"; \
+	echo "stopping the local Athena endpoint (its data was in memory)"
 
 test: $(STAMP) ## run the whole test suite (timestamp tests once more under a non-UTC zone)
 	$(BIN)/pytest -q -n 2 --dist loadfile   # 2 workers, one test file each at a time

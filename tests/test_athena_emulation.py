@@ -1,7 +1,7 @@
 """The athena target gives the same answers as the local one, proven offline.
 
 The project is compiled for the athena target against moto (dbt-athena's real SQL), every
-compiled model, data test and runbook query is transpiled to DuckDB with the Trino functions
+compiled model and data test is transpiled to DuckDB with the Trino functions
 whose semantics differ replaced by ports of Trino's code (tests/athena_emulation), and run over
 the exported Parquet laid out as the bootstrap's tables. Every model must equal the local
 target's, on the reference sweep and on a run with awkward parameter types.
@@ -27,10 +27,8 @@ from athena_emulation import (
     EmulationError,
     compiled_nodes,
     differences,
-    sql_blocks,
     to_duckdb,
 )
-from athena_emulation._trino import json_extract, json_extract_scalar, register
 from athena_emulation.fixtures import (
     AWKWARD_POINTS,
     AWKWARD_RUN_ID,
@@ -41,6 +39,8 @@ from athena_emulation.fixtures import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from exporter.athena.local._trino import json_extract, json_extract_scalar, register
 
 pytestmark = pytest.mark.dbt
 
@@ -219,25 +219,7 @@ def test_awkward_parameters_in_long_format_read_the_same_and_as_documented(
     assert [normal(r) for r in athena] == [normal(r) for r in local]
 
 
-def test_runbook_example_queries_run_and_agree_with_the_marts(
-    emulated: AthenaEmulation, emulation_local: Dbt
-) -> None:
-    queries = sql_blocks((REPO / "docs" / "runbook.md").read_text())
-    assert len(queries) >= 3
-    joined, per_run, one_run = (emulated.run_athena(q) for q in queries[:3])
-    expected = emulation_local.query(
-        "select run_id, point_index, outcome_status, param_beta, param_gamma, "
-        "metric_peak_infected from fct_point_outcomes where has_params order by 1, 2"
-    )
-    assert joined == expected
-    runs = {r[0]: r for r in per_run}
-    for run_id, planned, observed, failed in emulation_local.query(
-        "select run_id, planned_point_count, observed_point_count, failed_point_count from dim_runs"
-    ):
-        assert runs[run_id][3:] == (planned, observed, failed), run_id
-    assert one_run == [(0, 0, None, None)]  # the runbook's run is not in this warehouse
-    for query in queries[3:]:
-        emulated.run_athena(query)
+# the runbook's example queries run on the local Athena endpoint (tests/test_athena_local.py)
 
 
 # --- the incremental build: each mart's incremental branch, the window-scoped data tests ----

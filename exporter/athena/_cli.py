@@ -91,6 +91,53 @@ def _cmd_add_partitions(args: argparse.Namespace) -> int:
     return _execute(args, settings, partition_statements((args.run_id, args.run_date), settings))
 
 
+def _cmd_local(args: argparse.Namespace) -> int:
+    """Serve the local Athena endpoint until interrupted; print the environment to export."""
+    import contextlib
+    import signal
+    import threading
+
+    try:
+        from .local import ENV_FAIL, LocalAthena
+    except ImportError as exc:  # the [local-athena] extra is not installed
+        _stderr(
+            f"ara athena local needs the local-athena extra (pip install "
+            f"'athena-run-analytics[local-athena]'): {exc}"
+        )
+        return 1
+    begin(args)
+    server = LocalAthena(port=args.port, region=args.region or "us-east-1")
+    try:
+        server.start()
+    except OSError as exc:
+        _stderr(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}")
+        return 1
+    try:
+        bucket = args.bucket
+        s3 = server.client("s3")
+        if server.region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": server.region}
+            )
+        for name, value in server.env(bucket).items():
+            print(f"export {name}={value}", flush=True)
+        _stderr(
+            f"local Athena endpoint on {server.endpoint} (S3, Glue and Athena; bucket {bucket}); "
+            f"{ENV_FAIL}=<regex> in its environment fails matching statements. "
+            "Ctrl-C stops it (all data is in memory and goes with it)."
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    finally:
+        server.stop()
+    _stderr("local Athena endpoint stopped")
+    return EXIT_OK
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", help=f"export root, s3://bucket[/prefix] (env {ENV_ROOT})")
     p.add_argument(
@@ -159,13 +206,14 @@ def _parser(
 
 
 def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    """Register ``ara athena {bootstrap,add-partitions,repair}``."""
+    """Register ``ara athena {bootstrap,add-partitions,repair,local}``."""
     athena = _parser(
         sub,
         "athena",
         help="prepare and maintain the Athena data layer",
         description="Create the Athena database, tables and views over the export root, and "
-        "register partitions. See docs/runbook.md.",
+        "register partitions; or serve a local Athena endpoint to do all of it offline "
+        "(ara athena local). See docs/runbook.md.",
         examples=[
             ".venv/bin/ara athena bootstrap --root s3://bucket/prefix --dry-run",
             ".venv/bin/ara athena ACTION --help",
@@ -228,3 +276,29 @@ def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
     )
     _common(p)
     p.set_defaults(handler=_cmd_repair)
+
+    p = _parser(
+        commands,
+        "local",
+        examples=[
+            ".venv/bin/ara athena local --port 5055 > athena-local.env &",
+            ". ./athena-local.env && .venv/bin/ara athena bootstrap",
+            "ARA_ATHENA_LOCAL_FAIL='outcome_params' .venv/bin/ara athena local",
+        ],
+        help="serve a local Athena endpoint (S3, Glue, Athena) on 127.0.0.1 for offline runs",
+        description="Serve, on 127.0.0.1 until interrupted, S3 and Glue (moto) and the Athena "
+        "query API executed locally (SQL transpiled to DuckDB with Trino's function semantics; "
+        "docs/athena-parity.md lists what is supported). Prints one 'export NAME=value' line "
+        "per setting (AWS_ENDPOINT_URL, test credentials, AWS_REGION, ARA_ROOT, "
+        "ARA_ATHENA_OUTPUT_LOCATION, ARA_ATHENA_DATA_DIR in a bucket it creates), so "
+        "'ara athena …' and 'dbt … --target athena' run against it unchanged. Statements "
+        "matching the regular expression in env ARA_ATHENA_LOCAL_FAIL end FAILED.",
+    )
+    p.add_argument(
+        "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)"
+    )
+    p.add_argument("--region", help="AWS region it answers as (default us-east-1)")
+    p.add_argument(
+        "--bucket", default="ara-local", help="the bucket it creates (default ara-local)"
+    )
+    p.set_defaults(handler=_cmd_local)

@@ -2,12 +2,10 @@
 
 Reusable by any test (tests/test_athena_emulation.py is the main user):
 
-- :func:`to_duckdb` transpiles one Athena (Trino) statement to DuckDB with sqlglot
-  (read="athena", write="duckdb") and swaps the Trino functions whose semantics differ from
-  DuckDB's for the ports in :mod:`athena_emulation._trino` (json_extract_scalar, json_extract,
-  json_format, json_parse, CAST(json AS map(varchar, json)), casts and try_casts from VARCHAR,
-  UNNEST of a map, count_if over no rows, reduce). SQL it cannot follow (approx_percentile) raises
-  :class:`EmulationError`.
+- :func:`to_duckdb` (exporter.athena.local, the local Athena endpoint's engine) transpiles one
+  Athena (Trino) statement to DuckDB with sqlglot and swaps the Trino functions whose semantics
+  differ from DuckDB's for the ports in exporter/athena/local/_trino.py; SQL it cannot follow
+  (approx_percentile) raises :class:`EmulationError`.
 - :class:`AthenaEmulation` is a DuckDB database laid out like Athena: catalog
   ``awsdatacatalog``, the bootstrap's external tables as views over the exported Parquet (columns
   and types parsed from exporter/athena/sql/create_table_*.sql, read by name as Athena reads
@@ -39,8 +37,8 @@ from sqlglot import exp
 
 from exporter._contract import SCHEMA_VERSION
 from exporter.athena import SQL_DIR
-
-from ._trino import EmulationError, register
+from exporter.athena.local._transpile import EmulationError, to_duckdb
+from exporter.athena.local._trino import register
 
 __all__ = [
     "CATALOG",
@@ -54,109 +52,6 @@ __all__ = [
 
 CATALOG = "awsdatacatalog"
 SOURCE_TABLES = ("run_context", "effective_params", "outcomes")
-_CAST_PORTS = {
-    exp.DataType.Type.BIGINT: "bigint",
-    exp.DataType.Type.DOUBLE: "double",
-    exp.DataType.Type.BOOLEAN: "boolean",
-}
-
-
-def _path_text(path: exp.Expression) -> exp.Expression:
-    """The JSON path argument as the text Trino's tokenizer would get."""
-    if not isinstance(path, exp.JSONPath):
-        return path  # computed at run time (e.g. '$["' || key || '"]')
-    text = "$"
-    for part in path.expressions:
-        if isinstance(part, exp.JSONPathRoot):
-            continue
-        if isinstance(part, exp.JSONPathKey):
-            key = str(part.this).replace("\\", "\\\\").replace('"', '\\"')
-            text += f'["{key}"]'
-        elif isinstance(part, exp.JSONPathSubscript):
-            text += f"[{part.this}]"
-        else:
-            raise EmulationError(f"JSON path part {part!r} is not emulated")
-    return exp.Literal.string(text)
-
-
-def _call(name: str, *args: exp.Expression) -> exp.Expression:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _rewrite(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.ApproxQuantile):
-        raise EmulationError(
-            "approx_percentile (Trino's t-digest) is not emulated: its result depends on the "
-            "digest's internals; use the exact percentile macro"
-        )
-    if isinstance(node, exp.Reduce) and node.args.get("finish") is not None:
-        # Trino's reduce(array, initial, input, output) is a left fold, as DuckDB's list_reduce
-        # with an initial value; only an identity output function (s -> s) is emulated
-        finish = node.args["finish"]
-        params = finish.expressions if isinstance(finish, exp.Lambda) else []
-        if not (
-            len(params) == 1
-            and isinstance(finish.this, exp.Column | exp.Identifier)
-            and finish.this.name == params[0].name
-        ):
-            raise EmulationError(f"reduce with the output function {finish.sql()} is not emulated")
-        node = node.copy()
-        node.set("finish", None)
-        return node
-    if isinstance(node, exp.CountIf):
-        # Trino's count_if is a count: 0 over no rows (DuckDB's count_if gives null there)
-        return exp.Count(this=exp.If(this=node.this, true=exp.Literal.number(1)))
-    if isinstance(node, exp.JSONExtractScalar):
-        return _call("trino_json_extract_scalar", node.this, _path_text(node.expression))
-    if isinstance(node, exp.JSONExtract):
-        return _call("trino_json_extract", node.this, _path_text(node.expression))
-    if isinstance(node, exp.JSONFormat):
-        return node.this  # a Trino json value is held as its (Jackson) text already
-    if isinstance(node, exp.ParseJSON):
-        return _call("trino_json_parse", node.this)
-    if isinstance(node, exp.Cast):
-        to = node.args["to"]
-        if to.this == exp.DataType.Type.MAP and [e.this for e in to.expressions] == [
-            exp.DataType.Type.VARCHAR,
-            exp.DataType.Type.JSON,
-        ]:
-            return _call("trino_json_to_map", node.this)
-        if to.this in _CAST_PORTS:
-            kind = "try_cast" if isinstance(node, exp.TryCast) else "cast"
-            return _call(f"trino_{kind}_{_CAST_PORTS[to.this]}", node.this)
-    if isinstance(node, exp.Unnest):
-        alias = node.args.get("alias")
-        if (
-            isinstance(alias, exp.TableAlias)
-            and len(alias.columns) == 2
-            and len(node.expressions) == 1
-        ):
-            # Trino: UNNEST(map) AS t (key, value); DuckDB: keys and values side by side
-            value = node.expressions[0]
-            key_col, value_col = (c.name for c in alias.columns)
-            sub = exp.select(
-                exp.alias_(exp.Unnest(expressions=[_call("map_keys", value.copy())]), key_col),
-                exp.alias_(exp.Unnest(expressions=[_call("map_values", value.copy())]), value_col),
-            )
-            return exp.Lateral(this=sub.subquery(), alias=exp.TableAlias(this=alias.this))
-    return node
-
-
-def to_duckdb(sql: str) -> str:
-    """One Athena statement (a compiled model, data test or runbook query) as DuckDB SQL."""
-    statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
-    if len(statements) != 1:
-        raise EmulationError(f"expected one statement, got {len(statements)}")
-    tree = statements[0]
-    for _ in range(20):  # transform() does not revisit the nodes it builds: repeat to a fixpoint
-        before = tree.sql(dialect="athena")
-        tree = tree.transform(_rewrite)
-        if tree.sql(dialect="athena") == before:
-            break
-    for join in tree.find_all(exp.Join):
-        if isinstance(join.this, exp.Lateral):
-            join.set("kind", None)  # CROSS JOIN LATERAL (...) -> , LATERAL (...)
-    return tree.sql(dialect="duckdb")
 
 
 def _ddl_columns(table: str) -> list[tuple[str, str]]:

@@ -265,10 +265,12 @@ def _null_in_null_out(fn: Any) -> Any:
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Every port, as the names the transpiler (athena_emulation.to_duckdb) emits."""
+    """Every port, as the names the transpiler (:func:`to_duckdb`) emits."""
 
     def udf(name: str, fn: Any, params: list[Any], result: Any) -> None:
-        con.create_function(name, _null_in_null_out(fn), params, result, null_handling="special")
+        con.create_function(  # type: ignore[call-overload]
+            name, _null_in_null_out(fn), params, result, null_handling="special"
+        )
 
     udf("trino_json_extract_scalar", json_extract_scalar, [VARCHAR, VARCHAR], VARCHAR)
     udf("trino_json_extract", json_extract, [VARCHAR, VARCHAR], VARCHAR)
