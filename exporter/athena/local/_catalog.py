@@ -80,10 +80,10 @@ def duckdb_type(hive_type: str) -> str:
         return "TIMESTAMP(3)"  # Athena reads Hive timestamps with millisecond precision
     try:
         return str(exp.DataType.build(text, dialect="hive").sql("duckdb"))
-    except Exception as exc:
+    except Exception:
         raise AthenaQueryError(
             "NOT_SUPPORTED", f"column type {hive_type!r} is not supported"
-        ) from exc
+        ) from None
 
 
 def _parse_duckdb_type(text: str) -> exp.DataType:

@@ -230,7 +230,7 @@ class Engine:
             clean = True
             return outcome
         except EmulationError as exc:
-            raise AthenaQueryError("NOT_SUPPORTED", f"local Athena endpoint: {exc}") from exc
+            raise AthenaQueryError("NOT_SUPPORTED", f"local Athena endpoint: {exc}") from None
         finally:
             if on_connection is not None:
                 on_connection(None)
@@ -298,7 +298,7 @@ class Engine:
         try:
             statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
         except ParseError as exc:
-            raise AthenaQueryError("SYNTAX_ERROR", str(exc).splitlines()[0]) from exc
+            raise AthenaQueryError("SYNTAX_ERROR", str(exc).splitlines()[0]) from None
         if len(statements) != 1:
             raise AthenaQueryError("SYNTAX_ERROR", "Only one sql statement is allowed")
         return cast(exp.Expression, statements[0])
@@ -336,7 +336,7 @@ class Engine:
         try:
             return ctx.con.execute(duck_sql)
         except duckdb.Error as exc:
-            raise _duckdb_failure(exc) from exc
+            raise _duckdb_failure(exc) from None
 
     def _select(self, text: str, ctx: _Context) -> Outcome:
         tree = _name_columns(self._parse(text))
@@ -347,7 +347,7 @@ class Engine:
         try:
             rows = cursor.fetchall()
         except duckdb.Error as exc:
-            raise _duckdb_failure(exc) from exc
+            raise _duckdb_failure(exc) from None
         out = [[render_value(v, t) for v, t in zip(row, types, strict=True)] for row in rows]
         return Outcome("DML", "SELECT", list(zip(names, types, strict=True)), out)
 
@@ -379,7 +379,7 @@ class Engine:
         try:
             ctx.con.execute(f"CREATE VIEW {relation} AS {select}")
         except duckdb.Error as exc:
-            raise _duckdb_failure(exc) from exc
+            raise _duckdb_failure(exc) from None
         ctx.loading.discard(key)
         ctx.loaded[key] = relation
 
@@ -686,11 +686,11 @@ class Engine:
                 if t.lower() == "date":
                     try:
                         dt.date.fromisoformat(value)
-                    except ValueError as exc:
+                    except ValueError:
                         raise AthenaQueryError(
                             "HIVE_INVALID_PARTITION_VALUE",
                             f"Invalid partition value '{value}' for DATE partition key: {k}",
-                        ) from exc
+                        ) from None
                 values.append(value)
             if tuple(values) in existing:
                 if m.group(2):
@@ -793,7 +793,7 @@ class Engine:
         try:
             described = ctx.con.execute(f"DESCRIBE {duck_sql}").fetchall()
         except duckdb.Error as exc:
-            raise _duckdb_failure(exc) from exc
+            raise _duckdb_failure(exc) from None
         columns = [(str(r[0]).lower(), str(r[1])) for r in described]
         trino_columns = [(n, trino_type_of(t)) for n, t in columns]
         table_input = {

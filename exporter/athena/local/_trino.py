@@ -200,8 +200,8 @@ def json_parse(text: str) -> str:
     """json_parse: the value as Trino's json (Jackson text); invalid JSON is an error."""
     try:
         return jackson_json(_loads(text))
-    except ValueError as exc:
-        raise ValueError(f"Cannot convert value to JSON: '{text}'") from exc
+    except ValueError:
+        raise ValueError(f"Cannot convert value to JSON: '{text}'") from None
 
 
 def json_to_map(text: str) -> dict[str, str]:
