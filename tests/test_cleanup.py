@@ -92,7 +92,22 @@ def _kill_writers(root: str, endpoint: str | None, ref: RunRef) -> int:
         proc.join(10)
         assert proc.exitcode == -9
         kills += 1
+    if endpoint is not None:
+        _settle(root, endpoint)
     return kills
+
+
+def _settle(root: str, endpoint: str) -> None:
+    """Wait until the moto server has finished the requests of killed writers: a PUT whose
+    body was sent before the SIGKILL still lands (the server completes it), after the kill."""
+    previous = None
+    for _ in range(50):  # at most ~10 s
+        current = (listing(root, endpoint), _uploads(root, endpoint))
+        if current == previous:
+            return
+        previous = current
+        time.sleep(0.2)
+    raise AssertionError("the S3 listing kept changing after every writer was killed")
 
 
 def _stalled_upload(root: str, endpoint: str, key: str, ready: Any, spool_dir: str) -> None:
