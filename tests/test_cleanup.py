@@ -27,7 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _faults import FORK, ctx, kill_count, listing, s3_client, start_loop_writer, storage
+from _faults import (
+    FORK,
+    ctx,
+    kill_count,
+    listing,
+    s3_client,
+    start_loop_writer,
+    storage,
+    write_shard,
+)
 
 from exporter import CleanupReport, RunRef, cleanup_spool, export_run_context
 from exporter._cleanup import is_spool_name, parse_duration
@@ -171,6 +180,7 @@ def test_cleanup_removes_exactly_the_stale_leftovers_of_killed_writers(
             os.utime(obj, (STALE, STALE))
     else:
         assert not [k for k, _ in listing(root, endpoint) if "/_tmp/" in k]  # nothing on S3
+        write_shard(root, endpoint, ref, 7, 1)  # the final object the killed retry was replacing
         _kill_mid_upload(root, endpoint, outcomes, spool_dir=tmp_path)
         (killed,) = _uploads(root, endpoint)
         bucket, prefix = _split(root)
@@ -214,11 +224,15 @@ def test_cleanup_removes_exactly_the_stale_leftovers_of_killed_writers(
     assert {item.uri for item in done.removed} == stale
     assert (done.young, done.foreign) == (young, len(FOREIGN_TMP) + (1 if endpoint else 0))
     prefix = "" if endpoint is None else _split(root)[1] + "/"
+    # the removed spool files are gone; an aborted upload's key is no object (a final object of
+    # that key, written by an earlier writer, stays)
     gone = {u.split(f"{root}/", 1)[1] if endpoint else str(Path(u).relative_to(root))
-            for u in stale}  # fmt: skip
+            for u in (item.uri for item in done.spools)}  # fmt: skip
     assert listing(root, endpoint) == [(k, s) for k, s in files if k[len(prefix) :] not in gone]
     kept_uploads = [u for u in uploads if f"s3://{_split(root)[0]}/{u[0]}" not in stale]
     assert _uploads(root, endpoint) == kept_uploads
+    if endpoint is not None:  # aborting the retry's upload left the object it was replacing
+        assert any(k.endswith(outcomes) for k, _ in listing(root, endpoint))
     if endpoint is not None:
         assert [k for k, _ in kept_uploads] == sorted(
             [f"{prefix}notes/big.bin", f"other/{outcomes}"]
