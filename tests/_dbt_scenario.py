@@ -33,6 +33,14 @@ PROJECT_MODELS = (
     "fct_run_metric_summary",
     "fct_point_comparisons",
 )
+#: The marts (tables) among them.
+MARTS = (
+    "fct_point_outcomes",
+    "dim_runs",
+    "fct_run_metric_summary",
+    "fct_point_params",
+    "fct_point_comparisons",
+)
 DBT = str(Path(sys.executable).with_name("dbt"))
 #: the day every test's dbt invocation takes as "today" for its run window (var
 #: run_window_as_of), unless the test sets its own: no test meets a window it did not choose

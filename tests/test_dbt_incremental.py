@@ -36,20 +36,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from _dbt_scenario import Dbt
+from _dbt_scenario import MARTS, Dbt
 
 from exporter import ExportSettings, RunContext, RunRef, ShardWriter, export_run_context
 from exporter._contract import object_key
 
 pytestmark = pytest.mark.dbt
 
-MARTS = (
-    "fct_point_outcomes",
-    "dim_runs",
-    "fct_run_metric_summary",
-    "fct_point_params",
-    "fct_point_comparisons",
-)
 STAGING = ("stg_sweep__outcomes", "stg_sweep__effective_params", "stg_sweep__run_contexts")
 POINTS_PER_SHARD = 4
 SHARDS = 3

@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _dbt_scenario import AS_OF, POINTS_PER_SHARD, Dbt, ExportedRun, export_reference_sweep
+from _dbt_scenario import (
+    AS_OF,
+    MARTS,
+    POINTS_PER_SHARD,
+    Dbt,
+    ExportedRun,
+    export_reference_sweep,
+)
 
 from exporter import RunContext, ShardWriter, export_run_context
 from exporter.reference import VARIANTS, reference_configs, run_sweep
@@ -112,13 +119,6 @@ DBT_VARS: dict[str, Any] = {
     ],
 }
 
-MARTS = (
-    "fct_point_outcomes",
-    "dim_runs",
-    "fct_run_metric_summary",
-    "fct_point_params",
-    "fct_point_comparisons",
-)
 #: the run window of athena_incremental_compiled (as of _dbt_scenario.AS_OF): sir-fine-step,
 #: sir-large-town and the awkward run are in it, sir-baseline (2026-11-20) is not
 WINDOW_SINCE = date(2026, 11, 21)
