@@ -1,8 +1,8 @@
 {#- pre_hook of the incremental staging tables and marts: an incremental build first removes
     every row of the run window from the table, then inserts the window as recomputed.
 
-    delete+insert (DuckDB) and insert_overwrite (Athena) alone replace only the run_dates (or
-    partitions) that the recomputed window *holds*. A run_date or partition that the raw
+    delete+insert (DuckDB) alone replaces only the run_dates that the recomputed window
+    *holds*. A run_date or partition that the raw
     objects no longer feed at all would keep its old rows: e.g. a run retried under the params
     gate (ARA_EXPORT_EFFECTIVE_PARAMS=false), whose params objects the exporter deletes, alone
     on its run_date; or a run whose every point failed on retry (no metric summary rows). A full
@@ -19,16 +19,10 @@
     {{- return('delete from ' ~ this ~ ' where ' ~ athena_run_analytics.run_window_filter('run_date')) -}}
 {%- endmacro %}
 
-{#- Athena (Hive marts): the window's partitions are dropped through dbt-athena's
-    adapter.clean_up_partitions (the Glue catalog entries and their S3 objects, as its own
-    insert_overwrite does for the partitions it replaces); the hook's SQL is empty. The Glue
-    partition expression is the run window filter without the `date` keyword. -#}
+{#- Athena: nothing. The marts' own materialization replaces the whole window in one MERGE
+    (macros/incremental/merge_run_window.sql), run_dates the raw objects no longer feed
+    included, and the staging models are views. Deleting first would hide the window from
+    readers until the build ends, and lose it if the build failed. -#}
 {% macro athena__clear_run_window() -%}
-    {%- set extra = athena_run_analytics.reprocess_run_dates() -%}
-    {%- set expression = "run_date >= '" ~ athena_run_analytics.run_window_since() ~ "'" -%}
-    {%- if extra -%}
-        {%- set expression = expression ~ " or run_date in ('" ~ (extra | join("', '")) ~ "')" -%}
-    {%- endif -%}
-    {%- do adapter.clean_up_partitions(this, expression) -%}
     {{- return('') -}}
 {%- endmacro %}

@@ -85,6 +85,9 @@ class LocalAthena:
 
     ``fail_pattern`` (else env ARA_ATHENA_LOCAL_FAIL, read at each submission) makes every
     statement it matches end FAILED with a stated reason, before anything runs.
+    ``fail_at`` = n (set it any time; in-process use) fails the n-th statement submitted from
+    then on, counted in ``submitted``, and that one only: a test walks a build statement by
+    statement with it.
     """
 
     def __init__(
@@ -99,6 +102,8 @@ class LocalAthena:
         self.port = port
         self.region = region
         self.fail_pattern = fail_pattern
+        self.fail_at: int | None = None
+        self.submitted = 0
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="ara-athena-local-"))
         self._queries: dict[str, _Query] = {}
@@ -270,6 +275,19 @@ class LocalAthena:
                 query,
                 error=AthenaQueryError(
                     "NOT_SUPPORTED", "ExecutionParameters (parameterized queries) are not supported"
+                ),
+            )
+            return {"QueryExecutionId": query.query_id}
+        with self._lock:
+            self.submitted += 1
+            nth = self.submitted
+        if self.fail_at is not None and nth == self.fail_at:
+            self._finish(
+                query,
+                error=AthenaQueryError(
+                    "INJECTED_FAILURE",
+                    f"statement {nth} of the ones counted since fail_at was set: failed on "
+                    "purpose by the local Athena endpoint, nothing was executed",
                 ),
             )
             return {"QueryExecutionId": query.query_id}
