@@ -33,13 +33,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
+from _athena_endpoint import athena_query, local_mart, s3_keys
 from _dbt_scenario import REPO, Dbt, export_reference_sweep
 from athena_emulation import sql_blocks
 
 from exporter.athena.local import ENV_FAIL, LocalAthena
-from exporter.athena.local._catalog import trino_type_of
 from exporter.athena.local._engine import render_value
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
@@ -107,65 +106,6 @@ def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Comp
     return proc
 
 
-def athena_query(
-    endpoint: LocalAthena, sql: str, database: str = "default", output: str | None = None
-) -> tuple[str, str | None, list[tuple[str, str]], list[tuple[str | None, ...]]]:
-    """(state, reason, columns, rows) of one statement through the Athena API."""
-    client = endpoint.client("athena")
-    qid = client.start_query_execution(
-        QueryString=sql,
-        QueryExecutionContext={"Database": database},
-        ResultConfiguration={"OutputLocation": output or "s3://ara-local-results/q/"},
-    )["QueryExecutionId"]
-    while True:
-        execution = client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
-        status = execution["Status"]
-        if status["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            break
-    if status["State"] != "SUCCEEDED":
-        return status["State"], status.get("StateChangeReason"), [], []
-    columns: list[tuple[str, str]] = []
-    rows: list[tuple[str | None, ...]] = []
-    token = None
-    first = True
-    while True:
-        page = client.get_query_results(
-            QueryExecutionId=qid, **({"NextToken": token} if token else {})
-        )
-        info = page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
-        columns = [(c["Name"], c["Type"]) for c in info]
-        data = [tuple(d.get("VarCharValue") for d in r["Data"]) for r in page["ResultSet"]["Rows"]]
-        if first and columns and execution["StatementType"] == "DML":
-            assert data[0] == tuple(n for n, _ in columns)  # a query's header row
-            data = data[1:]
-        first = False
-        rows.extend(data)
-        token = page.get("NextToken")
-        if not token:
-            return status["State"], None, columns, rows
-
-
-def _local_mart(dbt: Dbt, mart: str) -> tuple[list[tuple[str, str]], list[tuple[str | None, ...]]]:
-    with duckdb.connect(str(dbt.duckdb_path), read_only=True) as con:
-        cursor = con.execute(f"SELECT * FROM main.{mart}")
-        types = [trino_type_of(str(d[1])) for d in cursor.description or []]
-        bases = [t.split("(")[0] for t in types]  # ColumnInfo.Type: map, array, decimal
-        names = [d[0] for d in cursor.description or []]
-        rows = [
-            tuple(render_value(v, t) for v, t in zip(row, types, strict=True))
-            for row in cursor.fetchall()
-        ]
-    return list(zip(names, bases, strict=True)), rows
-
-
-def _s3_keys(endpoint: LocalAthena, bucket: str, prefix: str) -> list[str]:
-    s3 = endpoint.client("s3")
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(o["Key"] for o in page.get("Contents", []))
-    return keys
-
-
 def _stage(path: Path_, athena_dbt: Dbt, local_dbt: Dbt) -> Stage:
     glue = path.endpoint.client("glue")
     tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=DBT_SCHEMA)["TableList"]}
@@ -179,20 +119,20 @@ def _stage(path: Path_, athena_dbt: Dbt, local_dbt: Dbt) -> Stage:
         )
         partitions[mart] = [p for page in pages for p in page["Partitions"]]
         location = tables[mart]["StorageDescriptor"]["Location"].rstrip("/") + "/"
-        objects[mart] = _s3_keys(path.endpoint, path.bucket, location.split("/", 3)[3])
+        objects[mart] = s3_keys(path.endpoint, path.bucket, location.split("/", 3)[3])
         state, reason, columns, rows = athena_query(
             path.endpoint, f'SELECT * FROM "{DBT_SCHEMA}"."{mart}"'
         )
         assert state == "SUCCEEDED", reason
         athena[mart] = (columns, rows)
-        local[mart] = _local_mart(local_dbt, mart)
+        local[mart] = local_mart(local_dbt, mart)
     return Stage(
         athena=athena,
         local=local,
         tables=tables,
         partitions=partitions,
         objects=objects,
-        raw_keys=set(_s3_keys(path.endpoint, path.bucket, "exports/")),
+        raw_keys=set(s3_keys(path.endpoint, path.bucket, "exports/")),
         results=athena_dbt.results(),
     )
 
@@ -246,7 +186,7 @@ def athena_path(endpoint: LocalAthena, tmp_path_factory: pytest.TempPathFactory)
         env={k: v for k, v in env.items() if k.startswith(("AWS_", "ARA_"))},
     )
     staged = athena_dbt.run("run-operation", "stage_external_sources", "--target", "athena")
-    raw_before = set(_s3_keys(endpoint, bucket, "exports/"))
+    raw_before = set(s3_keys(endpoint, bucket, "exports/"))
     path = Path_(
         endpoint,
         env,
@@ -307,7 +247,7 @@ def athena_path(endpoint: LocalAthena, tmp_path_factory: pytest.TempPathFactory)
     _cli(
         env, "athena", "add-partitions", "--run-id", path.new_run[0], "--run-date", path.new_run[1]
     )
-    path.raw_before = set(_s3_keys(endpoint, bucket, "exports/"))
+    path.raw_before = set(s3_keys(endpoint, bucket, "exports/"))
     build("new_run", local=True)
     build("reprocess", reprocess_run_ids=[OLD_RUN])
     build("full_refresh", "--full-refresh")
@@ -608,7 +548,7 @@ def test_ctas_insert_and_drop_keep_athena_semantics(
         "AS v (n, s, d)"
     )
     _ok(endpoint, ctas, db)
-    keys = _s3_keys(endpoint, bucket, "t/")
+    keys = s3_keys(endpoint, bucket, "t/")
     assert sorted(k.rsplit("/", 1)[0] for k in keys) == ["t/d=2026-01-02", "t/d=2026-01-03"]
     table = endpoint.client("glue").get_table(DatabaseName=db, Name="t")["Table"]
     assert table["StorageDescriptor"]["Columns"] == [
@@ -635,7 +575,7 @@ def test_ctas_insert_and_drop_keep_athena_semantics(
         "ARRAY['k']) AS SELECT x AS v, x AS k FROM UNNEST(sequence(1, 101)) AS u (x)"
     )
     assert "HIVE_TOO_MANY_OPEN_PARTITIONS" in _failed(endpoint, many, db)
-    assert not _s3_keys(endpoint, bucket, "t4/")
+    assert not s3_keys(endpoint, bucket, "t4/")
     assert _ok(endpoint, "SHOW PARTITIONS t", db) == [("d=2026-01-02",), ("d=2026-01-03",)]
     # INSERT INTO: a new file in the existing partition, a new partition registered
     _ok(endpoint, "INSERT INTO t SELECT 3, 'e', DATE '2026-01-03'", db)
@@ -649,9 +589,9 @@ def test_ctas_insert_and_drop_keep_athena_semantics(
         endpoint, "INSERT INTO t SELECT 'x', 'y', DATE '2026-01-05'", db
     )
     # DROP TABLE removes the catalog entry, never the data
-    before = _s3_keys(endpoint, bucket, "t/")
+    before = s3_keys(endpoint, bucket, "t/")
     _ok(endpoint, "DROP TABLE t", db)
-    assert _s3_keys(endpoint, bucket, "t/") == before
+    assert s3_keys(endpoint, bucket, "t/") == before
     assert "TABLE_NOT_FOUND" in _failed(endpoint, "SELECT * FROM t", db)
 
 

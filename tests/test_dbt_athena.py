@@ -99,8 +99,11 @@ def test_marts_are_compressed_parquet_outside_the_raw_export(athena: Dbt) -> Non
         assert not location or not str(location).startswith(raw_root), node["name"]
         if node["fqn"][1] == "marts":
             assert config["materialized"] == "incremental"
-            assert config["incremental_strategy"] == "insert_overwrite"
-            assert config["table_type"] == "hive"
+            assert config["incremental_strategy"] == "merge"
+            assert config["table_type"] == "iceberg"
+            # OPTIMIZE rewrites a partition as soon as it holds two small files or a delete file
+            assert config["table_properties"]["optimize_rewrite_data_file_threshold"] == 1
+            assert config["table_properties"]["optimize_rewrite_delete_file_threshold"] == 1
             assert config["partitioned_by"][0] == "run_date"
             assert (config["format"], config["write_compression"]) == ("parquet", "snappy")
         else:
