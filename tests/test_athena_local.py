@@ -9,7 +9,7 @@ project's Trino-faithful DuckDB engine) and one sequence, recorded stage by stag
    ``ara athena repair`` the rest; ``dbt run-operation stage_external_sources`` re-stages them.
 2. ``dbt build --target athena``: the first build (every mart created by CTAS);
 3. ``ara sweep --root s3://…`` exports a new run, add-partitions registers it, a second build
-   (incremental: dbt-athena's insert_overwrite and the project's clear_run_window pre-hook);
+   (incremental: the project's Iceberg MERGE of the run window);
 4. a build with ``reprocess_run_ids`` naming a run outside the window;
 5. a ``--full-refresh`` build; then ``dbt docs generate --target athena``.
 
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _athena_endpoint import athena_query, local_mart, s3_keys
+from _athena_endpoint import athena_query, comparable, local_mart, s3_keys
 from _dbt_scenario import REPO, Dbt, export_reference_sweep
 from athena_emulation import sql_blocks
 
@@ -73,6 +73,7 @@ class Stage:
     tables: dict[str, dict[str, Any]]
     partitions: dict[str, list[dict[str, Any]]]
     objects: dict[str, list[str]]  # mart -> keys under its location
+    files: dict[str, dict[str, set[str]]]  # mart -> run_date -> data files read
     raw_keys: set[str]
     results: dict[str, str]
 
@@ -111,6 +112,7 @@ def _stage(path: Path_, athena_dbt: Dbt, local_dbt: Dbt) -> Stage:
     tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=DBT_SCHEMA)["TableList"]}
     partitions: dict[str, list[dict[str, Any]]] = {}
     objects: dict[str, list[str]] = {}
+    files: dict[str, dict[str, set[str]]] = {}
     athena: dict[str, Any] = {}
     local: dict[str, Any] = {}
     for mart in MARTS:
@@ -120,6 +122,14 @@ def _stage(path: Path_, athena_dbt: Dbt, local_dbt: Dbt) -> Stage:
         partitions[mart] = [p for page in pages for p in page["Partitions"]]
         location = tables[mart]["StorageDescriptor"]["Location"].rstrip("/") + "/"
         objects[mart] = s3_keys(path.endpoint, path.bucket, location.split("/", 3)[3])
+        state, reason, _, paths = athena_query(
+            path.endpoint,
+            f'SELECT DISTINCT CAST(run_date AS varchar), "$path" FROM "{DBT_SCHEMA}"."{mart}"',
+        )
+        assert state == "SUCCEEDED", reason
+        files[mart] = {}
+        for day, file in paths:
+            files[mart].setdefault(str(day), set()).add(str(file))
         state, reason, columns, rows = athena_query(
             path.endpoint, f'SELECT * FROM "{DBT_SCHEMA}"."{mart}"'
         )
@@ -132,6 +142,7 @@ def _stage(path: Path_, athena_dbt: Dbt, local_dbt: Dbt) -> Stage:
         tables=tables,
         partitions=partitions,
         objects=objects,
+        files=files,
         raw_keys=set(s3_keys(path.endpoint, path.bucket, "exports/")),
         results=athena_dbt.results(),
     )
@@ -311,7 +322,7 @@ def test_every_mart_equals_the_local_target(athena_path: Path_, stage: str) -> N
         l_columns, l_rows = built.local[mart]
         assert a_columns == l_columns, mart
         assert len(a_rows) == len(l_rows) > 0, mart
-        assert sorted(a_rows, key=repr) == sorted(l_rows, key=repr), mart
+        assert comparable(a_columns, a_rows) == comparable(l_columns, l_rows), mart
 
 
 def test_the_builds_see_every_run(athena_path: Path_) -> None:
@@ -331,52 +342,48 @@ def test_glue_after_the_builds(athena_path: Path_) -> None:
         for mart in MARTS:
             table = built.tables[mart]
             sd = table["StorageDescriptor"]
-            assert table["TableType"] == "EXTERNAL_TABLE"
+            # an Iceberg table: its metadata pointer in Glue, no Glue partitions
+            assert table["Parameters"]["table_type"].upper() == "ICEBERG", (stage, mart)
+            assert table["Parameters"]["metadata_location"].startswith(sd["Location"]), table
             assert sd["Location"].startswith(data_dir + DBT_SCHEMA + "/" + mart + "/"), sd
-            assert sd["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
-            assert table["PartitionKeys"][0] == {"Name": "run_date", "Type": "date"}
+            assert not table.get("PartitionKeys") and not built.partitions[mart], (stage, mart)
             # persist_docs: the model's and its columns' descriptions
             assert "one row per" in table.get("Description", "").lower() or table["Parameters"].get(
                 "comment"
             ), (stage, mart)
             assert all(c.get("Comment") for c in sd["Columns"]), (stage, mart)
-            # every partition's objects under its location, one partition per value, and no
-            # object under the table left by a partition that was replaced
-            values = [tuple(p["Values"]) for p in built.partitions[mart]]
-            assert len(values) == len(set(values)), (stage, mart)
-            locations = [
-                p["StorageDescriptor"]["Location"].rstrip("/") + "/" for p in built.partitions[mart]
-            ]
-            prefix = "s3://" + athena_path.bucket + "/"
-            for key in built.objects[mart]:
-                assert any((prefix + key).startswith(loc) for loc in locations), (stage, key)
         for name in ("stg_sweep__outcomes", "int_outcomes_joined_to_params"):
             assert built.tables[name]["TableType"] == "VIRTUAL_VIEW"
-        assert not [n for n in built.tables if n.endswith("__dbt_tmp")], stage
+        # a passing build leaves no stage or next table; the backup shares the mart's files
+        leftovers = [
+            n for n in built.tables if n.endswith(("__dbt_tmp", "__ara_stage", "__ara_next"))
+        ]
+        assert not leftovers, (stage, leftovers)
+        for name in built.tables:
+            if name.endswith("__ara_prev") and stage != "full_refresh":
+                mart = name.removesuffix("__ara_prev")
+                assert (
+                    built.tables[name]["StorageDescriptor"]["Location"]
+                    == built.tables[mart]["StorageDescriptor"]["Location"]
+                ), name
 
 
 def test_the_window_replaces_its_partitions(athena_path: Path_) -> None:
-    """A window partition is rewritten (new objects), never doubled; one outside it is kept."""
-    first, second = athena_path.stages["first"], athena_path.stages["new_run"]
+    """A window partition's files are new after an incremental build, one outside it keeps
+    its files; a reprocessed run_date is rewritten too."""
 
-    def by_partition(stage: Stage) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for key in stage.objects["fct_point_outcomes"]:
-            out.setdefault(key.rsplit("/", 1)[0], []).append(key)
-        return out
+    def files(stage: str) -> dict[str, set[str]]:
+        return athena_path.stages[stage].files["fct_point_outcomes"]
 
-    before, after = by_partition(first), by_partition(second)
-    inside = [k for k in before if "run_date=2026-11-21" in k]
-    outside = [k for k in before if "run_date=2026-11-20" in k]
+    before, after, reprocess = files("first"), files("new_run"), files("reprocess")
+    inside = [d for d in before if d >= "2026-11-21"]
+    outside = [d for d in before if d == "2026-11-20"]
     assert inside and outside
-    for folder in inside:
-        assert len(after[folder]) == len(before[folder]) == 1
-        assert after[folder] != before[folder]  # rewritten by the incremental build
-    for folder in outside:
-        assert after[folder] == before[folder]  # outside the window: untouched
-    reprocess = by_partition(athena_path.stages["reprocess"])
-    for folder in outside:
-        assert len(reprocess[folder]) == 1 and reprocess[folder] != before[folder]
+    for day in inside:
+        assert after[day] and not after[day] & before[day], day  # rewritten
+    for day in outside:
+        assert after[day] == before[day], day  # outside the window: untouched
+        assert reprocess[day] and not reprocess[day] & before[day], day
 
 
 def test_no_object_written_under_the_raw_export_root(athena_path: Path_) -> None:
