@@ -22,7 +22,10 @@ pytestmark = [pytest.mark.s3]
 
 REGION = "ap-southeast-2"  # its own Glue, apart from the other endpoint tests
 
-ROW = "(date '{d}', '{r}', '{m}', bigint '{n}', {v}e0, timestamp '{d} 10:00:00.123456', map(array['p'], array[{v}e0]))"
+ROW = (
+    "(date '{d}', '{r}', '{m}', bigint '{n}', {v}e0, timestamp '{d} 10:00:00.123456', "
+    "map(array['p'], array[{v}e0]))"
+)
 COLS = "run_date, run_id, metric, n, value, ts, params"
 
 
@@ -250,7 +253,11 @@ def test_ctas_writes_an_iceberg_table_as_athena_does(endpoint: LocalAthena, db: 
     ]
     # a view, a join, a subquery and a Hive CTAS read it
     run(endpoint, f'create view "{db}"."v" as select run_id, n from "{db}"."m" where n > 2', db)
-    assert rows(endpoint, f'select * from "{db}"."v"', db) == [("r2", "3"), ("r3", "4"), ("r4", "5")]
+    assert rows(endpoint, f'select * from "{db}"."v"', db) == [
+        ("r2", "3"),
+        ("r3", "4"),
+        ("r4", "5"),
+    ]
     joined = rows(
         endpoint,
         f'select a.run_id, count(*) from "{db}"."m" a join (select run_id from "{db}"."m" '
@@ -260,8 +267,8 @@ def test_ctas_writes_an_iceberg_table_as_athena_does(endpoint: LocalAthena, db: 
     assert joined == [("r1", "2")]
     run(
         endpoint,
-        f"create table \"{db}\".\"h\" with (external_location='s3://{bucket}/h/', "
-        f"format='parquet') as select run_id, ts from \"{db}\".\"m\"",
+        f'create table "{db}"."h" with (external_location=\'s3://{bucket}/h/\', '
+        f'format=\'parquet\') as select run_id, ts from "{db}"."m"',
         db,
     )
     assert ("r1", "2026-11-02 10:00:00.123") in rows(endpoint, f'select * from "{db}"."h"', db)
@@ -274,7 +281,7 @@ def test_ctas_with_no_data_and_what_fails(endpoint: LocalAthena, db: str) -> Non
     assert metadata(endpoint, db, "empty")["current_snapshot_id"] is None
     reason = fails(
         endpoint,
-        f"create table \"{db}\".\"t1\" with (table_type='iceberg', is_external=false, "
+        f'create table "{db}"."t1" with (table_type=\'iceberg\', is_external=false, '
         f"location='s3://{db.replace('_', '-')}/t1/') as select cast(1 as tinyint) as x",
         db,
     )
@@ -283,13 +290,30 @@ def test_ctas_with_no_data_and_what_fails(endpoint: LocalAthena, db: str) -> Non
     assert "NOT_SUPPORTED" in reason and "bucket(4, run_id)" in reason
     reason = fails(endpoint, ctas(db, "t3", BASE, ",\n      write.foo=1"), db)
     assert reason.startswith("NOT_SUPPORTED") and "write.foo" in reason
-    many = [(f"2026-01-01", f"r{i}", "x", i, 1.0) for i in range(101)]
+    many = [("2026-01-01", f"r{i}", "x", i, 1.0) for i in range(101)]
     reason = fails(endpoint, ctas(db, "t4", many), db)
     assert reason.startswith("ICEBERG_TOO_MANY_OPEN_PARTITIONS")
     for name in ("t1", "t2", "t3", "t4"):
         assert fails(endpoint, f'select * from "{db}"."{name}"', db).startswith("TABLE_NOT_FOUND")
-    hive = fails(endpoint, f'merge into "{db}"."h" using "{db}"."empty" s on true when matched then delete', db)
-    assert hive.startswith("TABLE_NOT_FOUND") or "Iceberg" in hive
+    bucket = db.replace("_", "-")
+    run(
+        endpoint,
+        f'create table "{db}"."h" with (external_location=\'s3://{bucket}/h/\', '
+        "format='parquet') as select 1 as x",
+        db,
+    )
+    for sql in (
+        f'merge into "{db}"."h" using "{db}"."empty" s on true when matched then delete',
+        f"delete from {db}.h where x = 1",
+        f"optimize {db}.h rewrite data using bin_pack",
+        f"vacuum {db}.h",
+        f"alter table {db}.h rename to h2",
+    ):
+        reason = fails(endpoint, sql, db)
+        assert reason.startswith("NOT_SUPPORTED") and "Iceberg" in reason, reason
+    assert fails(endpoint, f'select * from "{db}"."empty$manifests"', db).startswith(
+        "NOT_SUPPORTED: Iceberg metadata table $manifests"
+    )
 
 
 # --- INSERT, MERGE, DELETE -----------------------------------------------------------------
@@ -300,15 +324,17 @@ def lead_merge(db: str, name: str, since: str = "2026-11-21", also: str = "2026-
     cols = ", ".join(f'"{c.strip()}"' for c in COLS.split(","))
     src = ", ".join(f'src."{c.strip()}"' for c in COLS.split(","))
     window = f"run_date >= date '{since}' or run_date in (date '{also}')"
+    target_window = window.replace("run_date", "target.run_date")
+    stage = f'"{db}"."{name}__ara_stage"'
     return f"""merge into "{db}"."{name}" as target
 using (
-    select stage.*, cast(null as date) as ara_replaced_run_date from "{db}"."{name}__ara_stage" as stage
+    select stage.*, cast(null as date) as ara_replaced_run_date from {stage} as stage
     union all
     select stage.*, replaced.run_date as ara_replaced_run_date
     from (select distinct run_date from "{db}"."{name}" where ({window})) as replaced
-    left join "{db}"."{name}__ara_stage" as stage on false
+    left join {stage} as stage on false
 ) as src
-on (target.run_date = src.ara_replaced_run_date and (target.{window.replace(' or run_date', ' or target.run_date')}))
+on (target.run_date = src.ara_replaced_run_date and ({target_window}))
 when matched then delete
 when not matched and src.ara_replaced_run_date is null then insert ({cols}) values ({src})"""
 
@@ -325,7 +351,7 @@ def test_insert_and_the_lead_merge(endpoint: LocalAthena, db: str) -> None:
     make(endpoint, db, "m", BASE)
     run(endpoint, ctas(db, "m__ara_stage", STAGE, partitioning="ARRAY[]"), db)
     full = run(endpoint, f'select * from "{db}"."m"', db)["Statistics"]["DataScannedInBytes"]
-    window = run(endpoint, f"select * from \"{db}\".\"m\" where run_date >= date '2026-11-21'", db)
+    window = run(endpoint, f'select * from "{db}"."m" where run_date >= date \'2026-11-21\'', db)
     assert 0 < window["Statistics"]["DataScannedInBytes"] < full  # partitions pruned
     before = pointer(endpoint, db, "m")
     merged = run(endpoint, lead_merge(db, "m"), db)
@@ -346,14 +372,17 @@ def test_insert_and_the_lead_merge(endpoint: LocalAthena, db: str) -> None:
     # INSERT INTO appends one commit
     inserted = run(
         endpoint,
-        f'insert into "{db}"."m" select * from (values {values(("2026-11-30", "r10", "x", 7, 1.0))})',
+        f'insert into "{db}"."m" select * from (values '
+        f"{values(('2026-11-30', 'r10', 'x', 7, 1.0))})",
         db,
     )
     assert inserted["update_count"] == 1
     assert len(table_rows(endpoint, db, "m")) == 6
     # an INSERT of the wrong type fails, unchanged
     head = pointer(endpoint, db, "m")
-    reason = fails(endpoint, f"insert into \"{db}\".\"m\" (run_date, n) values (date '2026-01-01', 'x')", db)
+    reason = fails(
+        endpoint, f"insert into \"{db}\".\"m\" (run_date, n) values (date '2026-01-01', 'x')", db
+    )
     assert reason.startswith("TYPE_MISMATCH") and pointer(endpoint, db, "m") == head
 
 
@@ -382,7 +411,7 @@ def test_merge_follows_trino_semantics(endpoint: LocalAthena, db: str) -> None:
     head = pointer(endpoint, db, "t")
     reason = fails(
         endpoint,
-        f'merge into "{db}"."t" as target using (select \'r1\' as k union all select \'r1\') as s '
+        f"merge into \"{db}\".\"t\" as target using (select 'r1' as k union all select 'r1') as s "
         "on target.run_id = s.k when matched then update set n = 0",
         db,
     )
@@ -392,10 +421,15 @@ def test_merge_follows_trino_semantics(endpoint: LocalAthena, db: str) -> None:
     )
     assert pointer(endpoint, db, "t") == head
     # DELETE: position deletes, one commit
-    deleted = run(endpoint, f"delete from \"{db}\".\"t\" where metric = 'upd' and n > 25", db)
+    deleted = run(endpoint, f'delete from "{db}"."t" where metric = \'upd\' and n > 25', db)
     assert deleted["update_count"] == 1
     assert rows(endpoint, f'select run_id from "{db}"."t"', db) == [("new",), ("r1",)]
-    fails(endpoint, f'merge into "{db}"."t" t using (select 1 x) s on true when matched then update set nope = 1', db)
+    fails(
+        endpoint,
+        f'merge into "{db}"."t" t using (select 1 x) s on true '
+        "when matched then update set nope = 1",
+        db,
+    )
 
 
 def test_failures_leave_rows_and_pointer_unchanged(endpoint: LocalAthena, db: str) -> None:
@@ -477,7 +511,11 @@ def test_a_reader_sees_the_whole_old_or_the_whole_new_table(endpoint: LocalAthen
         for _ in range(3):
             run(endpoint, lead_merge(db, "m"), db)
             states.append(tuple(table_rows(endpoint, db, "m")))
-        run(endpoint, f"alter table {db}.m set tblproperties ('optimize_rewrite_data_file_threshold'='1')", db)
+        run(
+            endpoint,
+            f"alter table {db}.m set tblproperties ('optimize_rewrite_data_file_threshold'='1')",
+            db,
+        )
         run(endpoint, f"optimize {db}.m rewrite data using bin_pack", db)
     finally:
         stop.set()
@@ -491,7 +529,9 @@ def test_a_reader_sees_the_whole_old_or_the_whole_new_table(endpoint: LocalAthen
 def files_of(endpoint: LocalAthena, db: str, name: str) -> dict[str, tuple[int, int]]:
     """partition -> (data files, delete files) of the current snapshot."""
     found: dict[str, list[int]] = {}
-    for content, part in run(endpoint, f'select content, partition from "{db}"."{name}$files"', db)["rows"]:
+    for content, part in run(endpoint, f'select content, partition from "{db}"."{name}$files"', db)[
+        "rows"
+    ]:
         found.setdefault(str(part), [0, 0])[int(str(content))] += 1
     return {k: (v[0], v[1]) for k, v in found.items()}
 
@@ -517,21 +557,34 @@ def test_optimize_compacts_merge_on_read_files(endpoint: LocalAthena, db: str) -
     )
     after = files_of(endpoint, db, "m")
     assert after[key] == (1, 0)
-    assert after["{run_date=2026-11-02, run_id=r1}"] == accumulated["{run_date=2026-11-02, run_id=r1}"]
+    assert (
+        after["{run_date=2026-11-02, run_id=r1}"] == accumulated["{run_date=2026-11-02, run_id=r1}"]
+    )
     assert table_rows(endpoint, db, "m") == before
     # thresholds: 4 small files (< optimize_rewrite_data_file_threshold = 5) and no deletes: kept
     make(endpoint, db, "a", BASE[:1])
     for i in range(3):
-        run(endpoint, f"insert into {db}.a select * from (values {values(('2026-11-02', 'r1', 'x', i, 1.0))})", db)
+        run(
+            endpoint,
+            f"insert into {db}.a select * from "
+            f"(values {values(('2026-11-02', 'r1', 'x', i, 1.0))})",
+            db,
+        )
     run(endpoint, f"optimize {db}.a rewrite data using bin_pack", db)
     assert files_of(endpoint, db, "a") == {"{run_date=2026-11-02, run_id=r1}": (4, 0)}
-    run(endpoint, f"insert into {db}.a select * from (values {values(('2026-11-02', 'r1', 'y', 9, 2.0))})", db)
+    run(
+        endpoint,
+        f"insert into {db}.a select * from (values {values(('2026-11-02', 'r1', 'y', 9, 2.0))})",
+        db,
+    )
     before = table_rows(endpoint, db, "a")
     optimized = run(endpoint, f"optimize {db}.a rewrite data using bin_pack", db)
     assert optimized["update_count"] == 5
     assert files_of(endpoint, db, "a") == {"{run_date=2026-11-02, run_id=r1}": (1, 0)}
     assert table_rows(endpoint, db, "a") == before
-    assert rows(endpoint, f'select operation from "{db}"."a$snapshots"', db).count(("replace",)) == 1
+    assert (
+        rows(endpoint, f'select operation from "{db}"."a$snapshots"', db).count(("replace",)) == 1
+    )
     # a data file with >= optimize_rewrite_delete_file_threshold (2) delete files is rewritten
     # even alone
     make(endpoint, db, "d", [*BASE[:2], ("2026-11-02", "r1", "x", 7, 1.0)])
@@ -572,7 +625,11 @@ def test_vacuum_expires_and_never_deletes_what_a_table_references(
     third = metadata(endpoint, db, "m")["snapshots"][-1]
     only_m = {f["path"] for f in third["data_files"] + third["delete_files"]} - backup_refs
     assert only_m
-    run(endpoint, f"alter table {db}.m set tblproperties ('optimize_rewrite_data_file_threshold'='1')", db)
+    run(
+        endpoint,
+        f"alter table {db}.m set tblproperties ('optimize_rewrite_data_file_threshold'='1')",
+        db,
+    )
     run(endpoint, f"optimize {db}.m rewrite data using bin_pack", db)
     compacted = {f["path"] for f in metadata(endpoint, db, "m")["snapshots"][-1]["data_files"]}
     orphan = f"s3://{bucket}/tables/m/data/orphan.parquet"
@@ -612,8 +669,8 @@ def test_drop_rename_and_time_travel(endpoint: LocalAthena, db: str) -> None:
     run(endpoint, f"alter table {db}.m rename to m2", db)
     assert fails(endpoint, f"select * from {db}.m", db).startswith("TABLE_NOT_FOUND")
     assert len(table_rows(endpoint, db, "m2")) == 3
-    assert fails(endpoint, f"alter table {db}.m2 add partition (run_date='2026-01-01')", db).startswith(
-        "NOT_SUPPORTED"
-    )
+    assert fails(
+        endpoint, f"alter table {db}.m2 add partition (run_date='2026-01-01')", db
+    ).startswith("NOT_SUPPORTED")
     run(endpoint, f"drop table {db}.m2", db)
     assert keys_under(endpoint, bucket, "tables/m/") == set()  # Athena deletes its data

@@ -1878,8 +1878,8 @@ class Engine:
             )
 
         # types: every value must be assignable to its column (Trino checks it at analysis)
-        checks = [
-            exp.alias_(e.copy(), f"__ara_v{i}_{n}", quoted=True)
+        checks: list[exp.Expression] = [
+            cast(exp.Expression, exp.alias_(e.copy(), f"__ara_v{i}_{n}", quoted=True))
             for i, vals in writing.items()
             for n, e in vals.items()
             if not isinstance(e, exp.Null)
@@ -1902,7 +1902,7 @@ class Engine:
                         f"the value is {got_hive}",
                     )
         selects: list[exp.Expression] = [
-            exp.alias_(clause.copy(), "__ara_clause"),
+            cast(exp.Expression, exp.alias_(clause.copy(), "__ara_clause")),
             exp.column("__ara_sid", table=s_alias),
             exp.column("__ara_path", table=t_alias),
             exp.column("__ara_pos", table=t_alias),
@@ -1914,7 +1914,8 @@ class Engine:
                     exp.EQ(this=clause.copy(), expression=exp.Literal.number(i)),
                     exp.cast(vals[n].copy(), _ice_store_type(t), dialect="duckdb"),
                 )
-            selects.append(exp.alias_(case if writing else exp.Null(), n, quoted=True))
+            value = case if writing else exp.Null()
+            selects.append(cast(exp.Expression, exp.alias_(value, n, quoted=True)))
         self._run(
             ctx,
             "CREATE TEMP TABLE __ara_merge AS " + self._prepare(joined(selects), ctx, ctx.database),
@@ -1931,18 +1932,18 @@ class Engine:
         del_ids = ", ".join(str(i) for i in deleting) or "NULL"
         write_ids = ", ".join(str(i) for i in writing) or "NULL"
         ctx.con.execute(
-            "CREATE TEMP TABLE __ara_gone AS SELECT DISTINCT __ara_path, __ara_pos FROM __ara_merge "
-            f"WHERE __ara_path IS NOT NULL AND __ara_clause IN ({del_ids})"
+            "CREATE TEMP TABLE __ara_gone AS SELECT DISTINCT __ara_path, __ara_pos "
+            f"FROM __ara_merge WHERE __ara_path IS NOT NULL AND __ara_clause IN ({del_ids})"
         )
         cols = ", ".join(f'"{n}"' for n, _ in columns)
         ctx.con.execute(
             f"CREATE TEMP TABLE __ara_new AS SELECT {cols} FROM __ara_merge "
             f"WHERE __ara_clause IN ({write_ids})"
         )
-        row = ctx.con.execute(
+        found = ctx.con.execute(
             "SELECT count(*) FROM __ara_merge WHERE __ara_clause IS NOT NULL"
         ).fetchone()
-        affected = int(row[0]) if row else 0
+        affected = int(found[0]) if found else 0
         self._commit_row_changes(ctx, db, name, meta, snapshot, "__ara_gone", "__ara_new")
         return Outcome("DML", "MERGE", update_count=affected)
 

@@ -52,7 +52,6 @@ TABLE_PROPERTIES = frozenset(
     }
 )
 _INTEGER_PROPERTIES = TABLE_PROPERTIES - {"format", "write_compression"}
-_UNSUPPORTED_TYPES = ("tinyint", "smallint", "char", "varchar(")
 
 
 def is_iceberg(table: dict[str, Any] | None) -> bool:
@@ -115,7 +114,7 @@ def check_properties(props: dict[str, str]) -> dict[str, str]:
 
 
 def iceberg_partition_path(keys: list[str], values: list[str | None]) -> str:
-    """``k=v/…`` of a data file's folder (URL-escaped as Iceberg's PartitionSpec.partitionToPath)."""
+    """``k=v/…`` of a data file's folder (URL-escaped, as Iceberg's partitionToPath)."""
     from urllib.parse import quote_plus
 
     return "/".join(
