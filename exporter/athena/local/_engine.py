@@ -3,8 +3,11 @@
 SELECTs are transpiled Trino -> DuckDB (:mod:`._transpile`, with the Trino function ports) and
 run over the Parquet objects of the Glue tables they read (views expanded from their Presto view
 text). DDL keeps the catalog the way Athena does; CTAS and INSERT INTO write Parquet in the Hive
-layout and register the partitions they wrote. Anything else raises :class:`AthenaQueryError`
-naming what is not supported: nothing succeeds without having been executed.
+layout and register the partitions they wrote. Iceberg tables (:mod:`._iceberg`'s metadata
+model) are read, written (CTAS, INSERT, MERGE, DELETE, OPTIMIZE) and vacuumed with one
+compare-and-swap commit of Glue's metadata_location per statement. Anything else raises
+:class:`AthenaQueryError` naming what is not supported: nothing succeeds without having been
+executed.
 """
 
 from __future__ import annotations
@@ -1921,7 +1924,7 @@ class Engine:
             "CREATE TEMP TABLE __ara_merge AS " + self._prepare(joined(selects), ctx, ctx.database),
         )
         dup = ctx.con.execute(
-            "SELECT 1 FROM __ara_merge WHERE __ara_path IS NOT NULL AND __ara_clause IS NOT NULL "
+            "SELECT 1 FROM __ara_merge WHERE __ara_path IS NOT NULL "
             "GROUP BY __ara_path, __ara_pos HAVING count(*) > 1 LIMIT 1"
         ).fetchone()
         if dup:
