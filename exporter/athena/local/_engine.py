@@ -1656,6 +1656,7 @@ class Engine:
                 "INVALID_TABLE_PROPERTY", "is_external must be false for Iceberg tables"
             )
         partitioning = _array_items(props.pop("partitioning", "ARRAY[]"))
+        parse_partitioning(partitioning, None)  # a transform fails before anything runs
         if "partitioned_by" in props or "bucketed_by" in props or "bucket_count" in props:
             bad = next(k for k in ("partitioned_by", "bucketed_by", "bucket_count") if k in props)
             raise AthenaQueryError(
