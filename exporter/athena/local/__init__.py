@@ -4,6 +4,7 @@
   for tests as a context manager);
 * ``_engine`` — executes one statement (SELECT, DDL, CTAS, INSERT INTO) over the Glue catalog
   and the Parquet objects in S3;
+* ``_iceberg`` — the Iceberg tables' metadata model (all-or-nothing commits);
 * ``_catalog`` — Glue/S3 access and Athena's type names; ``_functions`` — the Trino functions
   it executes; ``_transpile`` and ``_trino`` — Trino SQL as DuckDB SQL, with ports of the Trino
   functions whose semantics differ from DuckDB's.

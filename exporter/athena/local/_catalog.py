@@ -109,7 +109,9 @@ def _render(dt: exp.DataType, *, hive: bool) -> str:
         t.TIMESTAMPNTZ: "timestamp" if hive else "timestamp(3)",
         t.TIMESTAMP_MS: "timestamp" if hive else "timestamp(3)",
         t.TIMESTAMP_S: "timestamp" if hive else "timestamp(3)",
-        t.TIMESTAMP_NS: "timestamp" if hive else "timestamp(3)",
+        # an Iceberg table's timestamp column is read as TIMESTAMP_NS (holding microseconds):
+        # the marker of Trino's timestamp(6)
+        t.TIMESTAMP_NS: "timestamp" if hive else "timestamp(6)",
         t.VARBINARY: "binary" if hive else "varbinary",
         t.BLOB: "binary" if hive else "varbinary",
     }
@@ -329,3 +331,49 @@ class Catalog:
     def put_bytes(self, url: str, body: bytes) -> None:
         bucket, key = split_s3(url)
         self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+    def get_bytes(self, url: str) -> bytes:
+        bucket, key_name = split_s3(url)
+        found = self._s3_backend.buckets.get(bucket)
+        key = found.keys.get(key_name) if found is not None else None
+        if key is None:
+            raise AthenaQueryError(
+                "ICEBERG_MISSING_METADATA", f"Metadata not found in metadata location {url}"
+            )
+        return bytes(key.value)
+
+    def object_at(self, url: str) -> S3Object:
+        bucket, key_name = split_s3(url)
+        found = self._s3_backend.buckets.get(bucket)
+        key = found.keys.get(key_name) if found is not None else None
+        if key is None:
+            raise AthenaQueryError("ICEBERG_CANNOT_OPEN_SPLIT", f"{url} no longer exists")
+        return S3Object(bucket, key_name, str(key.etag).strip('"'), int(key.size))
+
+    def last_modified(self, obj: S3Object) -> float:
+        """The object's LastModified as a POSIX time."""
+        key = self._s3_backend.buckets[obj.bucket].keys.get(obj.key)
+        if key is None:
+            return 0.0
+        return float(key.last_modified.timestamp())
+
+    def delete_urls(self, urls: Iterable[str]) -> None:
+        """Deletes objects (DeleteObjects, 1000 keys a request)."""
+        by_bucket: dict[str, list[str]] = {}
+        for url in urls:
+            bucket, key = split_s3(url)
+            by_bucket.setdefault(bucket, []).append(key)
+        for bucket, keys in by_bucket.items():
+            for start in range(0, len(keys), 1000):
+                chunk = keys[start : start + 1000]
+                self.s3.delete_objects(
+                    Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+                )
+
+    def all_tables(self) -> list[dict[str, Any]]:
+        """Every table of every Glue database (copies)."""
+        found = []
+        for db in _snapshot(self._glue_backend.databases.values):
+            for table in _snapshot(db.tables.values):
+                found.append(copy.deepcopy(dict(table.as_dict())))
+        return found

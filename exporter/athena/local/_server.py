@@ -98,12 +98,14 @@ class LocalAthena:
         workdir: Path | None = None,
         fail_pattern: str | None = None,
         workers: int = 4,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.port = port
         self.region = region
         self.fail_pattern = fail_pattern
         self.fail_at: int | None = None
         self.submitted = 0
+        self.clock = clock
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="ara-athena-local-"))
         self._queries: dict[str, _Query] = {}
@@ -146,7 +148,9 @@ class LocalAthena:
         cache = self.workdir / "objects"
         cache.mkdir(parents=True, exist_ok=True)
         self.engine = Engine(
-            Catalog(self.client("glue"), self.client("s3"), cache, self.region), self.workdir
+            Catalog(self.client("glue"), self.client("s3"), cache, self.region),
+            self.workdir,
+            clock=self.clock,
         )
         return self
 
@@ -566,6 +570,8 @@ _PRECISION = {
 def _column_info(name: str, trino_type: str) -> dict[str, Any]:
     base = trino_type.split("(")[0]
     precision, scale = _PRECISION.get(base, 0), 0
+    if trino_type == "timestamp(6)":
+        precision = 6
     m = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", trino_type)
     if m:
         precision, scale = int(m.group(1)), int(m.group(2))
