@@ -122,14 +122,17 @@ def _stage(path: Path_, athena_dbt: Dbt, local_dbt: Dbt) -> Stage:
         partitions[mart] = [p for page in pages for p in page["Partitions"]]
         location = tables[mart]["StorageDescriptor"]["Location"].rstrip("/") + "/"
         objects[mart] = s3_keys(path.endpoint, path.bucket, location.split("/", 3)[3])
+        # the data files of the mart's current snapshot, by run_date (Iceberg's $files table)
         state, reason, _, paths = athena_query(
             path.endpoint,
-            f'SELECT DISTINCT CAST(run_date AS varchar), "$path" FROM "{DBT_SCHEMA}"."{mart}"',
+            f'SELECT partition, file_path FROM "{DBT_SCHEMA}"."{mart}$files" WHERE content = 0',
         )
         assert state == "SUCCEEDED", reason
         files[mart] = {}
-        for day, file in paths:
-            files[mart].setdefault(str(day), set()).add(str(file))
+        for part, file in paths:
+            day = re.search(r"run_date=(\d{4}-\d{2}-\d{2})", str(part))
+            assert day, part
+            files[mart].setdefault(day.group(1), set()).add(str(file))
         state, reason, columns, rows = athena_query(
             path.endpoint, f'SELECT * FROM "{DBT_SCHEMA}"."{mart}"'
         )
