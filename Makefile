@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo demo-athena test test-clock faults lint bench bench-dbt bench-lambda lambda clean
+.PHONY: help install demo demo-athena test test-clock test-athena-faults faults lint bench bench-dbt bench-lambda lambda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ test-clock: $(STAMP) ## the whole suite again with the clock 400 days ahead (Deb
 
 faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 examples per property
 	ARA_FAULT_KILLS=30 ARA_FAULT_EXAMPLES=1000 $(BIN)/pytest -q tests/test_faults_*.py
+
+test-athena-faults: $(STAMP) ## every statement of an Athena build made to fail in turn (local endpoint)
+	ARA_ATHENA_FAULT_STRIDE=1 $(BIN)/pytest -q tests/test_athena_atomic.py
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .

@@ -45,7 +45,7 @@ pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 ARA = str(Path(sys.executable).with_name("ara"))
 DBT_SCHEMA = "sweep_analytics_dbt"
 RAW_DB = "sweep_analytics"
-RAW_TABLES = ("run_contexts", "effective_params", "outcomes")
+RAW_TABLES = ("run_context", "effective_params", "outcomes")
 REGION = "ap-southeast-2"  # apart from the other endpoint modules' Glue
 #: the run window: 2026-11-21 on (sir-baseline, 2026-11-20, is outside it)
 AS_OF = "2026-11-23"
@@ -73,22 +73,31 @@ class Scene:
         accepted = datetime(2026, 11, day, 6, 0, tzinfo=UTC) + timedelta(minutes=self.runs)
         run_id = f"{name}-atomic{self.runs:03d}-{accepted:%Y%m%d}"
         run_sweep(self.root, run_id, config, points_per_shard=4, workers=0, accepted_at=accepted)
+        self.repair()
+        return run_id
+
+    def repair(self) -> None:
+        """Registers the raw tables' new partitions (what `ara athena repair` sends)."""
         for table in RAW_TABLES:
             state, reason, _, _ = athena_query(self.endpoint, f"MSCK REPAIR TABLE {table}", RAW_DB)
             assert state == "SUCCEEDED", reason
-        return run_id
 
-    def build(self, *args: str, fail_at: int | None = None) -> tuple[int, int, str]:
+    def build(
+        self, *args: str, fail_at: int | None = None, fail_pattern: str | None = None
+    ) -> tuple[int, int, str]:
         """(exit status, statements submitted, output) of `dbt build --target athena` on one
-        thread, its `fail_at`-th statement (if any) made to fail."""
+        thread, its `fail_at`-th statement (if any), or those `fail_pattern` matches, made to
+        fail."""
         self.endpoint.submitted = 0
         self.endpoint.fail_at = fail_at
+        self.endpoint.fail_pattern = fail_pattern
         try:
             proc = self.athena.run(
                 "build", "--target", "athena", "--threads", "1", *args, check=False
             )
         finally:
             self.endpoint.fail_at = None
+            self.endpoint.fail_pattern = None
         return proc.returncode, self.endpoint.submitted, proc.stdout[-4000:]
 
     def marts(self) -> Marts:
@@ -146,8 +155,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
                 Dbt(tmp_path_factory.mktemp("atomic_athena"), root, env=dbt_env, vars=window),
                 Dbt(tmp_path_factory.mktemp("atomic_local"), root, env=dbt_env),
             )
-            for table in RAW_TABLES:
-                athena_query(endpoint, f"MSCK REPAIR TABLE {table}", RAW_DB)
+            scene.repair()
             scene.athena.vars = {**window, "test_whole_store": False}
             status, _, out = scene.build()
             assert status == 0, out
@@ -211,9 +219,10 @@ def test_a_reader_never_sees_a_run_missing(scene: Scene) -> None:
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        # a failing build (late: after some marts committed), a passing one, a full refresh
-        status, submitted, out = scene.build(fail_at=40)
-        assert status != 0 and submitted >= 40, out
+        # a failing build (late: its last mart's MERGE, after the other marts committed), a
+        # passing one, a full refresh
+        status, _, out = scene.build(fail_pattern=r"^merge into \S+fct_point_comparisons")
+        assert status != 0 and "INJECTED_FAILURE" in out, out
         assert scene.build()[0] == 0
         assert scene.build("--full-refresh")[0] == 0
     finally:

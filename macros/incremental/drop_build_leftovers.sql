@@ -5,14 +5,10 @@
     or next table, the backup of the version a full refresh replaced) is dropped with them.
     Only the project's own `__ara_*` names are touched. -#}
 {% macro drop_build_leftovers(target_relation, relations) -%}
-    {%- set mart = adapter.get_relation(
-        database=target_relation.database, schema=target_relation.schema,
-        identifier=target_relation.identifier) -%}
-    {%- set mart_location = adapter.get_glue_table_location(mart) if mart is not none else none -%}
-    {%- for relation in relations -%}
-        {%- set found = adapter.get_relation(
-            database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
-        {%- if found is not none -%}
+    {#- the Glue catalog itself, not dbt's relation cache (a failed build's tables are not in it) -#}
+    {%- set mart_location = adapter.get_glue_table_location(target_relation) -%}
+    {%- for found in relations -%}
+        {%- if adapter.get_glue_table(found) -%}
             {%- set location = adapter.get_glue_table_location(found) -%}
             {%- if athena_run_analytics.same_location(location, mart_location) -%}
                 {%- do log('drop ' ~ found ~ ' (catalog entry only: it shares ' ~ target_relation ~ "'s files)") -%}

@@ -30,12 +30,13 @@
 {%- endmacro %}
 
 {% macro restore_mart(node) -%}
-    {%- set mart = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
     {%- set target_relation = api.Relation.create(
         database=node.database, schema=node.schema, identifier=node.alias, type='table') -%}
+    {%- set mart = target_relation if adapter.get_glue_table(target_relation) else none -%}
     {%- set backup = athena_run_analytics.build_relation(target_relation, '__ara_prev') -%}
-    {%- set found = adapter.get_relation(database=node.database, schema=node.schema, identifier=backup.identifier) -%}
-    {%- if found is not none and athena_run_analytics.backup_is_complete(backup) -%}
+    {#- the Glue catalog itself, not dbt's relation cache: the backup was made during the run -#}
+    {%- set found = adapter.get_glue_table(backup) -%}
+    {%- if found and athena_run_analytics.backup_is_complete(backup) -%}
         {%- set current = adapter.get_glue_table_location(target_relation) if mart is not none else none -%}
         {%- set previous = adapter.get_glue_table_location(backup) -%}
         {%- do adapter.swap_table(backup, target_relation) -%}
@@ -43,7 +44,7 @@
             {%- do adapter.delete_from_s3(current.rstrip('/') ~ '/') -%}
         {%- endif -%}
         {%- do log('restore_failed_build: ' ~ target_relation ~ ' restored', info=True) -%}
-    {%- elif mart is not none and found is none -%}
+    {%- elif mart is not none and not found -%}
         {%- set table = adapter.get_glue_table(target_relation) -%}
         {%- set created = table['Table']['CreateTime'] if table else none -%}
         {%- if created is not none and created.timestamp() >= (run_started_at.timestamp() | int) -%}
