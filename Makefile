@@ -74,7 +74,7 @@ faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 example
 	ARA_FAULT_KILLS=30 ARA_FAULT_EXAMPLES=1000 $(BIN)/pytest -q tests/test_faults_*.py
 
 test-athena-faults: $(STAMP) ## every statement of an Athena build made to fail in turn (local endpoint)
-	ARA_ATHENA_FAULT_STRIDE=1 $(BIN)/pytest -q tests/test_athena_atomic.py
+	ARA_ATHENA_FAULT_STRIDE=1 ARA_ATHENA_COMPACTION_BUILDS=20 $(BIN)/pytest -q tests/test_athena_atomic.py
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .

@@ -10,11 +10,12 @@ Iceberg tables committed all or nothing as Iceberg's are):
   thread, so the k-th statement is the same in every attempt) fails and leaves every mart with
   exactly the rows it had; the build that passes equals a local full build of the same
   exports. The same for ``--full-refresh``. ``make test`` walks every STRIDE-th statement
-  (env ARA_ATHENA_FAULT_STRIDE, default 5); ``make test-athena-faults`` walks them all.
+  (env ARA_ATHENA_FAULT_STRIDE, default 16); ``make test-athena-faults`` (in CI) every one.
 * a reader querying the marts in a loop during a passing, a failing and a full-refresh build
   never sees fewer runs than before;
-* after 20 incremental builds of one new run each, no mart partition holds more than one data
-  file and no delete file, the rows those of a local full build.
+* after 20 incremental builds of one new run each (``make test-athena-faults``; 6 in
+  ``make test``), no mart partition holds more than one data file and no delete file, the rows
+  those of a local full build.
 
 Every test works from the state it finds (the module's builds accumulate runs) and adds runs
 of its own, so none depends on another or on the order.
@@ -50,8 +51,11 @@ REGION = "ap-southeast-2"  # apart from the other endpoint modules' Glue
 #: the run window: 2026-11-21 on (sir-baseline, 2026-11-20, is outside it)
 AS_OF = "2026-11-23"
 LOOKBACK_DAYS = 2
-#: every STRIDE-th statement of a build is made to fail (1: every one)
-STRIDE = max(1, int(os.environ.get("ARA_ATHENA_FAULT_STRIDE", "5")))
+#: every STRIDE-th statement of a build is made to fail (1: every one, make test-athena-faults)
+STRIDE = max(1, int(os.environ.get("ARA_ATHENA_FAULT_STRIDE", "16")))
+#: incremental builds of one new run each before the files are counted (the issue's 20: make
+#: test-athena-faults; fewer in make test, already more than OPTIMIZE's thresholds need to fail)
+BUILDS = max(1, int(os.environ.get("ARA_ATHENA_COMPACTION_BUILDS", "6")))
 
 Marts = dict[str, Any]
 
@@ -221,10 +225,11 @@ def test_a_reader_never_sees_a_run_missing(scene: Scene) -> None:
     try:
         # a failing build (late: its last mart's MERGE, after the other marts committed), a
         # passing one, a full refresh
-        status, _, out = scene.build(fail_pattern=r"^merge into \S+fct_point_comparisons")
+        routine = ("--selector", "skip_slow_tests")
+        status, _, out = scene.build(*routine, fail_pattern=r"^merge into \S+fct_point_comparisons")
         assert status != 0 and "INJECTED_FAILURE" in out, out
-        assert scene.build()[0] == 0
-        assert scene.build("--full-refresh")[0] == 0
+        assert scene.build(*routine)[0] == 0
+        assert scene.build(*routine, "--full-refresh")[0] == 0
     finally:
         done.set()
         reader.join(timeout=60)
@@ -236,9 +241,11 @@ def test_a_reader_never_sees_a_run_missing(scene: Scene) -> None:
 
 
 def test_twenty_incremental_builds_leave_few_files_per_partition(scene: Scene) -> None:
-    for n in range(20):
+    for n in range(BUILDS):
         scene.add_run(day=21 + n % 3)
-        status, _, out = scene.build("--select", "tag:marts", "--exclude", "resource_type:test")
+        status, _, out = scene.build(
+            "--select", "tag:marts", "--exclude", "resource_type:test", "resource_type:unit_test"
+        )
         assert status == 0, out
     for mart in MARTS:
         # the files of the mart's current snapshot (Iceberg's $files table), by partition
