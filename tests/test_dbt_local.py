@@ -192,6 +192,17 @@ def test_a_run_query_reads_no_raw_file(built: Built) -> None:
             assert total == [(len(runs[run_id].params),)]
 
 
+def test_the_local_database_file_has_128_kib_blocks(built: Built) -> None:
+    """profiles.example.yml creates the DuckDB file with 128 KiB blocks, not DuckDB's default
+    256 KiB: a one-run query from a fresh connection reads (and checksums) whole blocks, so half
+    the bytes per block it touches (docs/dbt.md, "Target local")."""
+    dbt, _ = built
+    sizes = dbt.query(
+        "select block_size from pragma_database_size() where database_name = current_database()"
+    )
+    assert sizes == [(128 * 1024,)]
+
+
 def test_docs_generate_on_the_local_target(built: Built) -> None:
     dbt, _ = built
     dbt.run("docs", "generate", "--target", "local")
