@@ -30,8 +30,8 @@
     {%- endif -%}
     {%- set on_schema_change = incremental_validate_on_schema_change(
         config.get('on_schema_change'), default='fail') -%}
-    {%- set force_batch = config.get('force_batch', False) | as_bool -%}
-    {%- set versions_to_keep = config.get('versions_to_keep', 1) | as_number -%}
+    {%- set force_batch = config.get('force_batch', False) in (true, 'true', 'True') -%}
+    {%- set versions_to_keep = config.get('versions_to_keep', 1) | int -%}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set backup = athena_run_analytics.build_relation(target_relation, '__ara_prev') -%}
     {%- set stage = athena_run_analytics.build_relation(target_relation, '__ara_stage') -%}
