@@ -55,12 +55,22 @@ MACRO = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(")
 DISPATCH_PREFIX = re.compile(r"^(default|duckdb|athena)__")
 
 
+MATERIALIZATION = re.compile(r"{%-?\s*materialization\s+(\w+)\s*,\s*adapter\s*=\s*'(\w+)'")
+
+
 def test_one_macro_per_file_named_after_it() -> None:
-    """A file holds one macro (with its adapter.dispatch implementations) and is named after it."""
+    """A file holds one macro (with its adapter.dispatch implementations) and is named after
+    it; a file under macros/materializations holds one materialization, named
+    <adapter>_<materialization>."""
     files = sorted((REPO / "macros").rglob("*.sql"))
     assert files
     for path in files:
-        names = {DISPATCH_PREFIX.sub("", n) for n in MACRO.findall(path.read_text())}
+        text = path.read_text()
+        names = {DISPATCH_PREFIX.sub("", n) for n in MACRO.findall(text)}
+        if path.parent.name == "materializations":
+            found = {f"{adapter}_{name}" for name, adapter in MATERIALIZATION.findall(text)}
+            assert found == {path.stem} and not names, (path.relative_to(REPO), found, names)
+            continue
         assert names == {path.stem}, (path.relative_to(REPO), sorted(names))
 
 
