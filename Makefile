@@ -73,8 +73,10 @@ test-clock: $(STAMP) ## the whole suite again with the clock 400 days ahead (Deb
 faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 examples per property
 	ARA_FAULT_KILLS=30 ARA_FAULT_EXAMPLES=1000 $(BIN)/pytest -q tests/test_faults_*.py
 
-test-athena-faults: $(STAMP) ## every statement of an Athena build made to fail in turn (local endpoint)
-	ARA_ATHENA_FAULT_STRIDE=1 ARA_ATHENA_COMPACTION_BUILDS=20 $(BIN)/pytest -q tests/test_athena_atomic.py
+FAULT_STRIDE ?= 4
+test-athena-faults: $(STAMP) ## Athena builds failed at every FAULT_STRIDE-th statement (4; 1: all), 20 builds compacted
+	ARA_ATHENA_FAULT_STRIDE=$(FAULT_STRIDE) ARA_ATHENA_COMPACTION_BUILDS=20 $(BIN)/pytest -q -n 2 \
+		--dist loadfile tests/test_athena_atomic.py tests/test_athena_atomic_readers.py
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .
