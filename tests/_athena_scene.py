@@ -48,7 +48,6 @@ ARA = str(Path(sys.executable).with_name("ara"))
 DBT_SCHEMA = "sweep_analytics_dbt"
 RAW_DB = "sweep_analytics"
 RAW_TABLES = ("run_context", "effective_params", "outcomes")
-REGION = "ap-southeast-2"  # apart from the other endpoint modules' Glue
 #: the run window: 2026-11-21 on (sir-baseline, 2026-11-20, is outside it)
 AS_OF = "2026-11-23"
 LOOKBACK_DAYS = 2
@@ -128,12 +127,21 @@ class Scene:
 
 
 @pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
-    with LocalAthena(region=REGION) as endpoint:
+def scene(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Scene]:
+    """The module's scene, in the module's own region (its ATHENA_REGION): moto's backends are
+    one per process, and each region has its own Glue catalog."""
+    region = str(request.module.ATHENA_REGION)
+    with LocalAthena(region=region) as endpoint:
+        s3 = endpoint.client("s3")
         for bucket in ("ara-local-results", f"ara-atomic-{uuid.uuid4().hex[:8]}"):
-            endpoint.client("s3").create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-            )
+            try:  # the results bucket may come from another module's endpoint in this process
+                s3.create_bucket(
+                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
+                )
+            except s3.exceptions.BucketAlreadyOwnedByYou:
+                pass
         env = {
             **os.environ,
             **endpoint.env(bucket),

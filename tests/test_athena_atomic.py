@@ -8,6 +8,8 @@ from _athena_scene import STRIDE, Scene, scene, walk
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 __all__ = ["scene"]  # the module-scoped fixture (each module its own endpoint)
+#: this module's endpoint region: its own Glue catalog (not another module's)
+ATHENA_REGION = "sa-east-1"
 
 
 def test_an_incremental_build_failing_at_any_statement_changes_no_mart(scene: Scene) -> None:

@@ -11,6 +11,8 @@ from _athena_scene import BUILDS, DBT_SCHEMA, MARTS, Scene, scene
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 __all__ = ["scene"]  # the module-scoped fixture (each module its own endpoint)
+#: this module's endpoint region: its own Glue catalog (not another module's)
+ATHENA_REGION = "ca-central-1"
 
 
 def test_a_build_that_fails_to_compile_changes_no_mart(scene: Scene) -> None:
