@@ -27,6 +27,7 @@ of its own, so none depends on another or on the order.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -136,12 +137,11 @@ def scene(
     with LocalAthena(region=region) as endpoint:
         s3 = endpoint.client("s3")
         for bucket in ("ara-local-results", f"ara-atomic-{uuid.uuid4().hex[:8]}"):
-            try:  # the results bucket may come from another module's endpoint in this process
+            # the results bucket may come from another module's endpoint in this process
+            with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
                 s3.create_bucket(
                     Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
                 )
-            except s3.exceptions.BucketAlreadyOwnedByYou:
-                pass
         env = {
             **os.environ,
             **endpoint.env(bucket),
