@@ -61,22 +61,22 @@ demo-athena: $(STAMP) ## the Athena path offline: local endpoint, bootstrap, swe
 		observed_point_count from {{ ref('dim_runs') }} order by run_id"; \
 	echo "stopping the local Athena endpoint (its data was in memory)"
 
-test: $(STAMP) ## run the whole test suite (timestamp tests once more under a non-UTC zone)
-	$(BIN)/pytest -q -n 2 --dist loadfile   # 2 workers, one test file each at a time
+test: $(STAMP) ## the test suite but the Athena fault walks (timestamp tests once more under a non-UTC zone)
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not athena_faults"   # 2 workers, a test file each
 	TZ=America/New_York $(BIN)/pytest -q tests/test_export.py tests/test_validation.py \
 		-k "timestamp or midnight or aware or next_day"
 
 test-clock: $(STAMP) ## the whole suite again with the clock 400 days ahead (Debian's faketime)
 	@command -v faketime >/dev/null || { echo "test-clock needs faketime (apt-get install faketime)"; exit 1; }
-	faketime '+400 days' $(BIN)/pytest -q -n 2 --dist loadfile
+	faketime '+400 days' $(BIN)/pytest -q -n 2 --dist loadfile -m "not athena_faults"
 
 faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 examples per property
 	ARA_FAULT_KILLS=30 ARA_FAULT_EXAMPLES=1000 $(BIN)/pytest -q tests/test_faults_*.py
 
 FAULT_STRIDE ?= 4
-test-athena-faults: $(STAMP) ## Athena builds failed at every FAULT_STRIDE-th statement (4; 1: all), 20 builds compacted
+test-athena-faults: $(STAMP) ## Athena builds failed at every FAULT_STRIDE-th statement (4; 1: all), 20 builds compacted (~20 min)
 	ARA_ATHENA_FAULT_STRIDE=$(FAULT_STRIDE) ARA_ATHENA_COMPACTION_BUILDS=20 $(BIN)/pytest -q -n 2 \
-		--dist loadfile tests/test_athena_atomic.py tests/test_athena_atomic_readers.py
+		--dist loadfile -m athena_faults
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .

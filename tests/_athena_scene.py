@@ -12,14 +12,14 @@ Iceberg tables committed all or nothing as Iceberg's are):
 * a build made to fail at its 1st, 2nd, … statement (``LocalAthena.fail_at``; dbt runs with one
   thread, so the k-th statement is the same in every attempt) fails and leaves every mart with
   exactly the rows it had; the build that passes equals a local full build of the same
-  exports. The same for ``--full-refresh``. ``make test`` walks every STRIDE-th statement
-  (env ARA_ATHENA_FAULT_STRIDE, default 48); ``make test-athena-faults`` (in CI) every 4th,
-  ``make test-athena-faults FAULT_STRIDE=1`` every one.
+  exports. The same for ``--full-refresh``. These modules (marker ``athena_faults``) take
+  ``make test-athena-faults`` (in CI; ~20 min): every 4th statement, ``FAULT_STRIDE=1`` every
+  one; run directly, every STRIDE-th (env ARA_ATHENA_FAULT_STRIDE, default 48).
 * a reader querying the marts in a loop during a passing, a failing and a full-refresh build
   never sees fewer runs than before;
-* after 20 incremental builds of one new run each (``make test-athena-faults``; 3 in
-  ``make test``), no mart partition holds more than one data file and no delete file, the rows
-  those of a local full build.
+* after 20 incremental builds of one new run each (``make test-athena-faults``; 3 when run
+  directly), no mart partition holds more than one data file and no delete file, the rows those
+  of a local full build.
 
 Every test works from the state it finds (the module's builds accumulate runs) and adds runs
 of its own, so none depends on another or on the order.

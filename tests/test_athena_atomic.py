@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from _athena_scene import STRIDE, Scene, scene, walk
 
-pytestmark = [pytest.mark.dbt, pytest.mark.s3]
+pytestmark = [pytest.mark.dbt, pytest.mark.s3, pytest.mark.athena_faults]
 __all__ = ["scene"]  # the module-scoped fixture (each module its own endpoint)
 #: this module's endpoint region: its own Glue catalog (not another module's)
 ATHENA_REGION = "sa-east-1"

@@ -9,7 +9,7 @@ import pytest
 from _athena_endpoint import athena_query
 from _athena_scene import BUILDS, DBT_SCHEMA, MARTS, Scene, scene
 
-pytestmark = [pytest.mark.dbt, pytest.mark.s3]
+pytestmark = [pytest.mark.dbt, pytest.mark.s3, pytest.mark.athena_faults]
 __all__ = ["scene"]  # the module-scoped fixture (each module its own endpoint)
 #: this module's endpoint region: its own Glue catalog (not another module's)
 ATHENA_REGION = "ca-central-1"
