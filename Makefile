@@ -74,7 +74,7 @@ faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 example
 	ARA_FAULT_KILLS=30 ARA_FAULT_EXAMPLES=1000 $(BIN)/pytest -q tests/test_faults_*.py
 
 FAULT_STRIDE ?= 4
-test-athena-faults: $(STAMP) ## Athena builds failed at every FAULT_STRIDE-th statement (4; 1: all), 20 builds compacted (~20 min)
+test-athena-faults: $(STAMP) ## Athena builds failed at every FAULT_STRIDE-th statement (4; 1: all), 20 builds compacted (~35 min)
 	ARA_ATHENA_FAULT_STRIDE=$(FAULT_STRIDE) ARA_ATHENA_COMPACTION_BUILDS=20 $(BIN)/pytest -q -n 2 \
 		--dist loadfile -m athena_faults
 

@@ -13,7 +13,7 @@ Iceberg tables committed all or nothing as Iceberg's are):
   thread, so the k-th statement is the same in every attempt) fails and leaves every mart with
   exactly the rows it had; the build that passes equals a local full build of the same
   exports. The same for ``--full-refresh``. These modules (marker ``athena_faults``) take
-  ``make test-athena-faults`` (in CI; ~20 min): every 4th statement, ``FAULT_STRIDE=1`` every
+  ``make test-athena-faults`` (in CI; ~35 min): every 4th statement, ``FAULT_STRIDE=1`` every
   one; run directly, every STRIDE-th (env ARA_ATHENA_FAULT_STRIDE, default 48).
 * a reader querying the marts in a loop during a passing, a failing and a full-refresh build
   never sees fewer runs than before;
