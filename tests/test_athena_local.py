@@ -38,13 +38,14 @@ from _athena_endpoint import athena_query, comparable, local_mart, s3_keys
 from _dbt_scenario import REPO, Dbt, export_reference_sweep
 from athena_emulation import sql_blocks
 
-from exporter.athena.local import ENV_FAIL, LocalAthena
+from exporter.athena.local import ENV_FAIL, Execution, LocalAthena
 from exporter.athena.local._engine import render_value
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 
 ARA = str(Path(sys.executable).with_name("ara"))
 MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
+RAW_TABLES = ("run_context", "effective_params", "outcomes")
 DBT_SCHEMA = "sweep_analytics_dbt"
 RAW_DB = "sweep_analytics"
 #: the run window of the incremental builds: sir-fine-step and sir-large-town (2026-11-21) and
@@ -94,6 +95,8 @@ class Path_:
     docs: Path | None = None
     runs_before_new: set[str] = field(default_factory=set)
     local: Dbt | None = None  # its last build: every export, as the final athena marts
+    #: stage -> the statements its dbt build sent the endpoint
+    statements: dict[str, list[Execution]] = field(default_factory=dict)
 
 
 def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -233,7 +236,9 @@ def athena_path(endpoint: LocalAthena, tmp_path_factory: pytest.TempPathFactory)
                 if local
                 else None
             )
+            sent = len(path.endpoint.history())
             dbt.run("build", "--target", "athena", *unit, *extra)
+            path.statements[stage] = path.endpoint.history()[sent:]
             if reference is not None:
                 reference.result()
         timings[f"builds {stage}"] = time.monotonic() - started
@@ -379,6 +384,69 @@ def test_the_window_replaces_its_partitions(athena_path: Path_) -> None:
     for day in outside:
         assert after[day] == before[day], day  # outside the window: untouched
         assert reprocess[day] and not reprocess[day] & before[day], day
+
+
+def _node(sql: str) -> str:
+    """The dbt node a statement belongs to (dbt's query comment): model.dim_runs, test.<name>."""
+    m = re.search(r'"node_id": "([^"]+)"', sql)
+    if not m:
+        return ""
+    kind, _, name = m.group(1).split(".")[:3]
+    return f"{kind}.{name}"
+
+
+def _outside(
+    statements: list[Execution], since: date, also: set[str]
+) -> list[tuple[str, str, tuple[str | None, ...]]]:
+    """(node, table, partition values) of every partition read outside the run window (an
+    unpartitioned table, the build's stage of the window, has nothing to prune)."""
+    found = []
+    for statement in statements:
+        for database, table, values in sorted(statement.partitions_read, key=str):
+            day = values[0] if values else ""
+            if values and (day is None or (day < since.isoformat() and day not in also)):
+                found.append((_node(statement.sql), f"{database}.{table}", values))
+    return found
+
+
+def test_a_windowed_build_reads_only_the_window(athena_path: Path_) -> None:
+    """Issue 16: on Athena too the run window reaches the raw read. Every statement of the
+    incremental builds (marts and the marts' data tests) reads only the window's partitions of
+    the raw tables, pruned through the staging and intermediate views (their unpivots
+    included), and of the marts; a full refresh reads every raw partition. The endpoint
+    counts a partition read when DuckDB read data pages of its files."""
+    statements = athena_path.statements
+    full = _outside(statements["full_refresh"], WINDOW_SINCE, set())
+    assert {t for _, t, _ in full} >= {f"{RAW_DB}.{t}" for t in RAW_TABLES}  # it can fail
+    state, reason, _, rows = athena_query(
+        athena_path.endpoint,
+        f'SELECT DISTINCT base_run_id FROM "{DBT_SCHEMA}"."fct_point_comparisons"',
+    )
+    assert state == "SUCCEEDED", reason
+    bases = {r[0] for r in rows}
+    assert OLD_RUN in bases  # the new run's base, outside the window
+    reprocessed = {OLD_RUN[-8:-4] + "-" + OLD_RUN[-4:-2] + "-" + OLD_RUN[-2:]}
+    for stage, also in (("new_run", set()), ("reprocess", reprocessed)):
+        read_raw = {
+            (t, v[0]) for s in statements[stage] for d, t, v in s.partitions_read if d == RAW_DB
+        }
+        assert {t for t, _ in read_raw} == set(RAW_TABLES), stage  # the window was read
+        outside = [
+            (node, table, values)
+            for node, table, values in _outside(statements[stage], WINDOW_SINCE, also)
+            # by design, a comparison's base run may be older than the window: the model reads
+            # dim_runs (one row per run) whole and the base run's points; its relationships
+            # test reads dim_runs whole (meta parent_in_window: false)
+            if not (
+                node == "model.fct_point_comparisons"
+                or node.startswith("test.relationships_fct_point_compar")
+            )
+            or not (
+                table == f"{DBT_SCHEMA}.dim_runs"
+                or (table == f"{DBT_SCHEMA}.fct_point_outcomes" and values[-1] in bases)
+            )
+        ]
+        assert not outside, (stage, outside)
 
 
 def test_no_object_written_under_the_raw_export_root(athena_path: Path_) -> None:
@@ -600,6 +668,73 @@ def test_ctas_insert_and_drop_keep_athena_semantics(
     _ok(endpoint, "DROP TABLE t", db)
     assert s3_keys(endpoint, bucket, "t/") == before
     assert "TABLE_NOT_FOUND" in _failed(endpoint, "SELECT * FROM t", db)
+
+
+def _last(
+    endpoint: LocalAthena, sql: str, db: str
+) -> tuple[list[tuple[str | None, ...]], Execution]:
+    """A query's rows and its execution record (what it read)."""
+    rows = _ok(endpoint, sql, db)
+    return rows, next(e for e in reversed(endpoint.history()) if e.sql == sql)
+
+
+def test_partitions_pruned_through_views_and_unnests(
+    endpoint: LocalAthena, scratch: tuple[str, str]
+) -> None:
+    """Athena reads only the partitions a query's partition predicates keep, also through a
+    view and a CROSS JOIN UNNEST (Trino pushes them down); DataScannedInBytes counts only what
+    was read, and a LIMIT 0 reads nothing."""
+    db, bucket = scratch
+    _ok(
+        endpoint,
+        f"CREATE TABLE t WITH (external_location = 's3://{bucket}/t/', partitioned_by = "
+        "ARRAY['d']) AS SELECT * FROM (VALUES "
+        "(1, '{\"a\": 1, \"b\": 2.5}', DATE '2026-01-01'), (2, '{}', DATE '2026-01-01'), "
+        "(3, '{\"c\": \"x\"}', DATE '2026-01-02'), (4, NULL, DATE '2026-01-02'), "
+        "(5, '{\"a\": 7}', DATE '2026-01-03')) AS v (n, j, d)",
+        db,
+    )
+    _ok(
+        endpoint,
+        "CREATE VIEW entries AS SELECT s.n, s.d, e.k, e.v FROM t AS s CROSS JOIN "
+        "UNNEST(CAST(json_parse(s.j) AS map(varchar, json))) AS e (k, v)",
+        db,
+    )
+    sizes: dict[str, int] = {}
+    for key in s3_keys(endpoint, bucket, "t/"):
+        day = re.search(r"d=([0-9-]+)/", key)
+        assert day, key
+        sizes[day.group(1)] = sizes.get(day.group(1), 0) + int(
+            endpoint.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"]
+        )
+    assert len(sizes) == 3
+
+    def read(execution: Execution) -> set[str]:
+        return {str(v[0]) for d, t, v in execution.partitions_read if (d, t) == (db, "t")}
+
+    whole, all_of = _last(endpoint, "SELECT n, d, k, json_format(v) FROM entries ORDER BY n, k", db)
+    assert whole == [
+        ("1", "2026-01-01", "a", "1"),
+        ("1", "2026-01-01", "b", "2.5"),
+        ("3", "2026-01-02", "c", '"x"'),
+        ("5", "2026-01-03", "a", "7"),
+    ]  # an empty and a null object: no row, as Trino's UNNEST
+    assert read(all_of) == set(sizes) and all_of.data_scanned == sum(sizes.values())
+    sql = "SELECT n, k FROM entries WHERE d >= DATE '2026-01-02' ORDER BY n, k"
+    rows, pruned = _last(endpoint, sql, db)
+    assert rows == [("3", "c"), ("5", "a")]
+    assert read(pruned) == {"2026-01-02", "2026-01-03"}
+    assert pruned.data_scanned == sizes["2026-01-02"] + sizes["2026-01-03"]
+    # the same rows when the endpoint keeps its LATERAL form (an unqualified column)
+    lateral = (
+        "SELECT n, k FROM t AS s CROSS JOIN UNNEST(CAST(json_parse(j) AS map(varchar, json))) "
+        "AS e (k, v) WHERE d >= DATE '2026-01-02' ORDER BY n, k"
+    )
+    assert _ok(endpoint, lateral, db) == rows
+    _, one = _last(endpoint, "SELECT count(*) FROM t WHERE d = DATE '2026-01-03' AND n > 0", db)
+    assert read(one) == {"2026-01-03"} and one.data_scanned == sizes["2026-01-03"]
+    _, none = _last(endpoint, "SELECT * FROM entries LIMIT 0", db)
+    assert read(none) == set() and none.data_scanned == 0
 
 
 def test_views_results_and_cancellation(endpoint: LocalAthena, scratch: tuple[str, str]) -> None:

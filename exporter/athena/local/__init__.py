@@ -15,7 +15,7 @@ What it supports and how it differs from Athena: docs/athena-parity.md.
 from ._catalog import AthenaQueryError
 from ._engine import MAX_OPEN_WRITERS, statement_kind
 from ._functions import SUPPORTED_FUNCTIONS
-from ._server import ENV_FAIL, TEST_CREDENTIALS, LocalAthena
+from ._server import ENV_FAIL, TEST_CREDENTIALS, Execution, LocalAthena
 from ._transpile import EmulationError, to_duckdb
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "TEST_CREDENTIALS",
     "AthenaQueryError",
     "EmulationError",
+    "Execution",
     "LocalAthena",
     "statement_kind",
     "to_duckdb",

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 __all__ = [
@@ -226,6 +228,10 @@ class Catalog:
         self._glue_backend = glue_backends[DEFAULT_ACCOUNT_ID][region]
         self._s3_backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
         self._lock = threading.Lock()
+        #: footers of the local copies (immutable): columns, where the footer starts, origin
+        self._columns: dict[str, list[tuple[str, bool]]] = {}
+        self._footers: dict[str, int] = {}
+        self._origins: dict[str, str] = {}
 
     # --- Glue --------------------------------------------------------------------------------
 
@@ -321,7 +327,38 @@ class Catalog:
             tmp = path.with_name(path.name + f".{threading.get_ident()}.tmp")
             tmp.write_bytes(body)
             os.replace(tmp, path)
+        self._origins.setdefault(str(path), f"s3://{obj.bucket}/{obj.key}")
         return path
+
+    def parquet_columns(self, path: str) -> list[tuple[str, bool]]:
+        """(name, UTC-adjusted timestamp) of a local copy's top-level columns, from its footer
+        (a local copy never changes: its name holds the object's ETag)."""
+        if path not in self._columns:
+            try:
+                schema = pq.read_schema(path)
+            except (OSError, pa.ArrowException) as exc:
+                raise AthenaQueryError(
+                    "HIVE_BAD_DATA", f"{self._origin(path)} is not a valid Parquet file: {exc}"
+                ) from None
+            self._columns[path] = [
+                (f.name, pa.types.is_timestamp(f.type) and f.type.tz is not None) for f in schema
+            ]
+        return self._columns[path]
+
+    def parquet_footer_start(self, path: str) -> int:
+        """The offset where a local copy's Parquet footer starts (before it: data pages)."""
+        if path not in self._footers:
+            with open(path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                fh.seek(max(0, size - 8))
+                tail = fh.read(8)
+            length = int.from_bytes(tail[:4], "little") if len(tail) == 8 else 0
+            self._footers[path] = max(0, size - 8 - length)
+        return self._footers[path]
+
+    def _origin(self, path: str) -> str:
+        return self._origins.get(path, Path(path).name)
 
     def put_file(self, url: str, path: Path) -> None:
         bucket, key = split_s3(url)

@@ -162,6 +162,9 @@ class Outcome:
     rows: list[list[str | None]] = field(default_factory=list)
     update_count: int | None = None
     data_scanned: int = 0
+    #: (database, table, partition values) of every partition whose data the statement read
+    #: (Hive tables: through DuckDB's file system log; Iceberg tables: the files kept)
+    partitions_read: frozenset[tuple[str, str, tuple[str | None, ...]]] = frozenset()
 
 
 @dataclass
@@ -175,8 +178,13 @@ class _Context:
     scanned: int = 0
     #: the Iceberg metadata each table read resolved to when the statement first read it
     iceberg: dict[tuple[str, str], Meta] = field(default_factory=dict)
-    scanned_files: set[str] = field(default_factory=set)
     refs: int = 0
+    #: local copy -> (object size, database, table, partition values) of the files a statement
+    #: may read (Hive tables' objects, Iceberg data and delete files): _count_reads
+    read_files: dict[str, tuple[int, str, str, tuple[str | None, ...]]] = field(
+        default_factory=dict
+    )
+    partitions_read: set[tuple[str, str, tuple[str | None, ...]]] = field(default_factory=set)
 
 
 def render_value(value: Any, trino_type: str) -> str | None:
@@ -256,7 +264,9 @@ class Engine:
                     "(docs/athena-parity.md)",
                 )
             outcome = handler(text, ctx)
+            self._count_reads(ctx)
             outcome.data_scanned = ctx.scanned
+            outcome.partitions_read = frozenset(ctx.partitions_read)
             clean = True
             return outcome
         except EmulationError as exc:
@@ -274,13 +284,49 @@ class Engine:
             if self._pool:
                 con = self._pool.pop()
                 con.execute(f"ATTACH ':memory:' AS {CATALOG}")
+                con.execute("CALL truncate_duckdb_logs()")
                 return con
         con = duckdb.connect(config={"threads": 1})
         con.execute("SET TimeZone = 'UTC'")  # Athena's session zone
         con.execute("SET integer_division = true")  # Trino: 5 / 2 = 2, -7 / 2 = -3
+        # what a statement read, for DataScannedInBytes (_count_reads): every read goes
+        # to the file itself (no cache serving a file's data pages from its footer read)
+        con.execute("SET enable_external_file_cache = false")
+        con.execute("CALL enable_logging('FileSystem')")
         con.execute(f"ATTACH ':memory:' AS {CATALOG}")
         register(con)
         return con
+
+    def _count_reads(self, ctx: _Context) -> None:
+        """Adds the objects (Hive files; Iceberg data and delete files) whose data pages the
+        statement read to ``ctx.scanned`` (their whole size) and their partitions to
+        ``ctx.partitions_read``.
+
+        DuckDB opens every file of a table it binds and reads its footer (a small file whole,
+        from offset 0); a file is counted when a read ended before its footer: a column chunk,
+        which DuckDB reads only for a partition its optimizer did not prune (and, within a
+        file, for a row group its statistics do not rule out). A LIMIT 0 reads nothing."""
+        if not ctx.read_files:
+            return
+        rows = ctx.con.execute(
+            "SELECT json_extract_string(message, '$.path'), "
+            "CAST(json_extract_string(message, '$.pos') AS BIGINT), "
+            "CAST(json_extract_string(message, '$.bytes') AS BIGINT) "
+            "FROM duckdb_logs WHERE type = 'FileSystem' "
+            "AND json_extract_string(message, '$.op') = 'READ'"
+        ).fetchall()
+        read = {
+            path
+            for path, pos, size in rows
+            if path in ctx.read_files
+            and size
+            and pos + size <= self.catalog.parquet_footer_start(path)
+        }
+        for path in read:
+            size, db, name, values = ctx.read_files[path]
+            ctx.scanned += size
+            if db:
+                ctx.partitions_read.add((db, name, values))
 
     def _release(self, con: duckdb.DuckDBPyConnection, *, reuse: bool) -> None:
         if reuse:
@@ -451,7 +497,8 @@ class Engine:
             )
         columns = [(c["Name"].lower(), c["Type"]) for c in sd.get("Columns", [])]
         keys = [(c["Name"].lower(), c["Type"]) for c in table.get("PartitionKeys", [])]
-        files: list[tuple[str, list[str | None]]] = []  # (local path, partition values)
+        #: (partition values, the partition's local file copies); one group when unpartitioned
+        groups: list[tuple[list[str | None], list[str]]] = []
         if keys:
             if str(params.get("projection.enabled", "")).lower() == "true":
                 parts = self._projected_partitions(table, keys)
@@ -460,54 +507,63 @@ class Engine:
                     (p["Values"], p["StorageDescriptor"]["Location"])
                     for p in self.catalog.partitions(db, name)
                 ]
-            for values, location in parts:
-                for obj in self.catalog.data_files(location):
-                    files.append((str(self.catalog.local_copy(obj)), list(values)))
-                    ctx.scanned += obj.size
         else:
-            for obj in self.catalog.data_files(str(sd.get("Location", ""))):
-                files.append((str(self.catalog.local_copy(obj)), []))
-                ctx.scanned += obj.size
+            parts = [([], str(sd.get("Location", "")))]
+        for values, location in parts:
+            paths = []
+            for obj in self.catalog.data_files(location):
+                path = str(self.catalog.local_copy(obj))
+                paths.append(path)
+                ctx.read_files[path] = (obj.size, db, name, tuple(values))
+            if paths:
+                groups.append((list(values), paths))
         typed = [(n, duckdb_type(t)) for n, t in columns]
         typed_keys = [(n, duckdb_type(t)) for n, t in keys]
-        if not files:
+        if not groups:
             nulls = ", ".join(f'CAST(NULL AS {t}) AS "{n}"' for n, t in typed + typed_keys)
             return f"SELECT {nulls} LIMIT 0"
-        paths = "[" + ", ".join(_literal(p) for p, _ in files) + "]"
-        reader = f"read_parquet({paths}, union_by_name = true, filename = '__ara_file')"
-        described = ctx.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
-        in_file = {str(r[0]).lower(): (str(r[0]), str(r[1]).upper()) for r in described}
+        # One branch per partition, its values as constants: a predicate on the partition
+        # columns, wherever DuckDB's optimizer pushes it (through views, joins, unnests), folds
+        # a pruned partition's branch to nothing, and its files are never read (Athena prunes
+        # partitions the same way; what was read is counted from DuckDB's file system log).
+        branches = [self._partition_branch(typed, typed_keys, v, p) for v, p in groups]
+        while len(branches) > 1:  # a balanced UNION ALL: its depth grows with log2(partitions)
+            branches = [
+                f"({branches[i]}) UNION ALL ({branches[i + 1]})"
+                if i + 1 < len(branches)
+                else branches[i]
+                for i in range(0, len(branches), 2)
+            ]
+        return branches[0]
+
+    def _partition_branch(
+        self,
+        typed: list[tuple[str, str]],
+        typed_keys: list[tuple[str, str]],
+        values: list[str | None],
+        paths: list[str],
+    ) -> str:
+        """The rows of one partition's files: columns read by name (a column no file has is
+        null) and cast to the Glue types, the partition values as typed constants."""
+        in_file: dict[str, tuple[str, bool]] = {}  # lower name -> (name in file, UTC-adjusted)
+        for path in paths:
+            for column, adjusted in self.catalog.parquet_columns(path):
+                in_file.setdefault(column.lower(), (column, adjusted))
         exprs = []
         for n, t in typed:
             if n not in in_file:
                 exprs.append(f'CAST(NULL AS {t}) AS "{n}"')
                 continue
-            original, file_type = in_file[n]
-            source = f'f."{original}"'
-            if t == "TIMESTAMP(3)" and "TIME ZONE" in file_type:
+            original, adjusted = in_file[n]
+            source = '"' + original.replace('"', '""') + '"'
+            if t == "TIMESTAMP(3)" and adjusted:
                 source = f"timezone('UTC', {source})"  # UTC-adjusted Parquet -> wall clock
             exprs.append(f'CAST({source} AS {t}) AS "{n}"')
-        if not keys:
-            return f"SELECT {', '.join(exprs)} FROM {reader} AS f"
-        for n, t in typed_keys:
-            exprs.append(f'CAST(p."{n}" AS {t}) AS "{n}"')
-        rows_sql = ", ".join(
-            "("
-            + ", ".join(
-                [_literal(path)]
-                + [
-                    "NULL" if v is None or v == "__HIVE_DEFAULT_PARTITION__" else _literal(v)
-                    for v in vals
-                ]
-            )
-            + ")"
-            for path, vals in files
-        )
-        key_names = ", ".join(f'"{n}"' for n, _ in keys)
-        return (
-            f"SELECT {', '.join(exprs)} FROM {reader} AS f JOIN (VALUES {rows_sql}) "
-            f"AS p(__ara_file, {key_names}) ON f.__ara_file = p.__ara_file"
-        )
+        for (n, t), v in zip(typed_keys, values, strict=True):
+            value = "NULL" if v is None or v == "__HIVE_DEFAULT_PARTITION__" else _literal(v)
+            exprs.append(f'CAST({value} AS {t}) AS "{n}"')
+        files = "[" + ", ".join(_literal(p) for p in paths) + "]"
+        return f"SELECT {', '.join(exprs)} FROM read_parquet({files}, union_by_name = true)"
 
     def _projected_partitions(
         self, table: dict[str, Any], keys: list[tuple[str, str]]
@@ -1334,12 +1390,13 @@ class Engine:
                 "CAST(NULL AS BIGINT) AS __ara_pos LIMIT 0"
             )
         local: list[tuple[str, str]] = []
+        table = next((key for key, m in ctx.iceberg.items() if m is meta), ("", ""))
         for f in data + deletes:
             obj = self.catalog.object_at(f["path"])
-            local.append((str(self.catalog.local_copy(obj)), f["path"]))
-            if f["path"] not in ctx.scanned_files:
-                ctx.scanned_files.add(f["path"])
-                ctx.scanned += obj.size
+            path = str(self.catalog.local_copy(obj))
+            local.append((path, f["path"]))
+            values = tuple((f.get("partition") or {}).get(k) for k in meta.partition_keys)
+            ctx.read_files[path] = (obj.size, *table, values)
         data_local = local[: len(data)]
         delete_local = local[len(data) :]
         exprs = ", ".join(f'CAST(f."{n}" AS {_ice_read_type(t)}) AS "{n}"' for n, t in columns)

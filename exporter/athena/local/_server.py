@@ -72,6 +72,20 @@ class _Query:
     done: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass(frozen=True)
+class Execution:
+    """One statement the endpoint was sent (LocalAthena.history): what it read.
+
+    ``partitions_read`` holds (database, table, partition values) of every partition whose data
+    the statement read: what Athena's partition pruning left of the tables it queried."""
+
+    query_id: str
+    sql: str
+    state: str
+    data_scanned: int
+    partitions_read: frozenset[tuple[str, str, tuple[str | None, ...]]]
+
+
 class _ApiError(Exception):
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -115,6 +129,21 @@ class LocalAthena:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.engine: Engine | None = None
+
+    def history(self) -> list[Execution]:
+        """Every statement submitted so far, in submission order."""
+        with self._lock:
+            queries = sorted(self._queries.values(), key=lambda q: q.submitted)
+        return [
+            Execution(
+                q.query_id,
+                q.sql,
+                q.state,
+                q.outcome.data_scanned if q.outcome else 0,
+                q.outcome.partitions_read if q.outcome else frozenset(),
+            )
+            for q in queries
+        ]
 
     # --- lifecycle ------------------------------------------------------------------------------
 

@@ -106,8 +106,71 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _unnest_in_select_list(select: exp.Select) -> None:
+    """``FROM r AS s CROSS JOIN UNNEST(<map>) AS e (k, v)``, e's columns qualified, no star:
+    the unnest moves into a derived table's select list, ``FROM (SELECT s.*, UNNEST(map_keys(
+    <map>)) AS __ara_e_k, UNNEST(map_values(<map>)) AS __ara_e_v FROM r AS s) AS s``, and
+    ``e.k`` reads ``s.__ara_e_k``. Same rows as the LATERAL form below; unlike it, DuckDB's
+    optimizer pushes a filter on s's columns through this unnest into r, as Trino's pushes one
+    through UnnestNode (a run_date filter then prunes r's partitions). Any other shape keeps
+    the LATERAL form."""
+    source = select.args.get("from_")
+    joins = select.args.get("joins") or []
+    if not isinstance(source, exp.From) or len(joins) != 1:
+        return
+    join, relation = joins[0], source.this
+    unnest = join.this
+    if (
+        not isinstance(unnest, exp.Unnest)
+        or (join.args.get("kind") or "").upper() != "CROSS"
+        or join.args.get("on") is not None
+        or unnest.args.get("offset")
+        or len(unnest.expressions) != 1
+        or not isinstance(relation, exp.Table | exp.Subquery)
+        or not relation.alias
+    ):
+        return
+    alias = unnest.args.get("alias")
+    if not isinstance(alias, exp.TableAlias) or not alias.name or len(alias.columns) != 2:
+        return
+    outer, inner = relation.alias, alias.name
+    columns = [c.name for c in alias.columns]
+    names = {outer, inner}
+    if any(True for _ in select.find_all(exp.Star)):
+        return  # a star would read the moved columns
+    for node in select.find_all(exp.Column):
+        if node.table not in names:
+            return  # unqualified (or another scope's): leave the statement as it is
+        if node.table == inner and node.name not in columns:
+            return
+    value = unnest.expressions[0]
+    derived = exp.select(
+        exp.Column(this=exp.Star(), table=exp.to_identifier(outer)),
+        exp.alias_(
+            exp.Unnest(expressions=[_call("map_keys", value.copy())]),
+            f"__ara_{inner}_{columns[0]}",
+            quoted=True,
+        ),
+        exp.alias_(
+            exp.Unnest(expressions=[_call("map_values", value.copy())]),
+            f"__ara_{inner}_{columns[1]}",
+            quoted=True,
+        ),
+    ).from_(relation.copy())
+    for item in list(select.expressions):
+        if isinstance(item, exp.Column) and item.table == inner:  # keeps its output name
+            item.replace(exp.alias_(item.copy(), item.name))
+    for node in list(select.find_all(exp.Column)):
+        if node.table == inner:
+            node.replace(exp.column(f"__ara_{inner}_{node.name}", table=outer, quoted=True))
+    select.set("joins", None)
+    select.set("from_", exp.From(this=derived.subquery(exp.to_identifier(outer))))
+
+
 def rewrite_tree(tree: Any) -> str:
     """A parsed Athena statement as DuckDB SQL (the ports swapped in)."""
+    for select in list(tree.find_all(exp.Select)):
+        _unnest_in_select_list(select)
     for _ in range(20):  # transform() does not revisit the nodes it builds: repeat to a fixpoint
         before = tree.sql(dialect="athena")
         tree = tree.transform(_rewrite)
