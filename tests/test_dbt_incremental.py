@@ -3,7 +3,9 @@
 One warehouse, two DuckDB files: ``inc`` is only ever built incrementally (plain ``dbt build``),
 ``full`` is rebuilt with ``--full-refresh`` after each change to the raw objects; their marts
 must hold the same rows. The raw objects are written with the exporter's own API
-(``export_run_context`` and ``ShardWriter``), so every object is valid contract data.
+(``export_run_context`` and ``ShardWriter``), so every object is valid contract data. The steps
+and the facts checked after them are tests/_incremental_scenario.py's, shared with the Athena
+target's tests/test_athena_incremental.py.
 
 1. An old run (run_date 40 days ago, outside the default lookback of 3 days), a recent,
    partial run and a run on the window's first day; first build. "Today" is pinned (NOW, var
@@ -29,104 +31,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import _incremental_scenario as scenario
 import pytest
 from _dbt_scenario import MARTS, Dbt
-
-from exporter import ExportSettings, RunContext, RunRef, ShardWriter, export_run_context
-from exporter._contract import object_key
+from _incremental_scenario import SINCE, STAGING, WINDOWED, Raw, Runs
 
 pytestmark = pytest.mark.dbt
-
-STAGING = ("stg_sweep__outcomes", "stg_sweep__effective_params", "stg_sweep__run_contexts")
-POINTS_PER_SHARD = 4
-SHARDS = 3
-ON = ExportSettings()
-NO_CONTEXT = ExportSettings(run_context=False)
-NO_PARAMS = ExportSettings(effective_params=False)
-#: the run pairs fct_point_comparisons compares (var comparison_pairs), on both builds
-COMPARED = {
-    "comparison_pairs": [
-        ["old-run", "recent-run"],
-        ["old-run", "mid-run"],  # both outside the window: in mid-run's run_date
-        ["recent-run", "new-run"],
-        ["pair-run", "rollback-run"],
-        ["gated-no-params", "gated-no-context"],
-    ]
-}
-#: "now" for every object and build of this module: the run window is as of NOW's date
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-LOOKBACK_DAYS = 3  # the default
-#: the window's first day: a run accepted that day is in the window
-SINCE = NOW.date() - timedelta(days=LOOKBACK_DAYS)
-#: the builds test the run window only, as an operator's plain `dbt build` does (a
-#: --full-refresh build tests everything all the same)
-WINDOWED = {
-    "test_whole_store": False,
-    "run_window_as_of": NOW.date().isoformat(),
-    **COMPARED,
-}
-
-
-def _accept(root: Path, run_id: str, accepted_at: datetime, settings: ExportSettings) -> RunRef:
-    context = RunContext(
-        run_id=run_id,
-        accepted_at=accepted_at,
-        request_source="test",
-        code_version="incremental-test",
-        points_per_shard=POINTS_PER_SHARD,
-        point_count=POINTS_PER_SHARD * SHARDS,
-        sweep_config={"grid": {"beta": [0.1, 0.2, 0.3]}, "name": run_id},
-    )
-    return export_run_context(str(root), context, settings=settings).run
-
-
-def _shard(
-    root: Path,
-    run: RunRef,
-    shard_id: int,
-    *,
-    attempt: int = 1,
-    scale: float = 1.0,
-    failed: frozenset[int] = frozenset(),
-    settings: ExportSettings = ON,
-    beta_shift: float = 0.0,
-) -> None:
-    with ShardWriter(str(root), run, shard_id, attempt=attempt, settings=settings) as writer:
-        for index in run.shard_points(shard_id):
-            started = NOW - timedelta(minutes=10, seconds=index)
-            beta = 0.1 * (index + 1) + beta_shift
-            params = {"beta": beta, "population": 1000 + index, "model": "sir"}
-            if index in failed:
-                writer.add_point(
-                    index, params, started_at=started, finished_at=NOW, error="diverged"
-                )
-            else:
-                metrics = {"peak_infected": scale * (index + 1), "attack_rate": scale / (index + 2)}
-                writer.add_point(
-                    index, params, started_at=started, finished_at=NOW, metrics=metrics
-                )
-
-
-def _run(
-    root: Path,
-    run_id: str,
-    accepted_at: datetime,
-    *,
-    skip: set[int] | None = None,
-    settings: ExportSettings = ON,
-    failed: frozenset[int] = frozenset(),
-) -> RunRef:
-    run = _accept(root, run_id, accepted_at, settings)
-    for shard in range(SHARDS):
-        if shard not in (skip or set()):
-            _shard(root, run, shard, settings=settings, failed=failed)
-    return run
 
 
 def _normal(value: Any) -> Any:
@@ -160,55 +73,33 @@ def _build(dbt: Dbt, *args: str) -> dict[str, str]:
 
 @dataclass
 class Store:
-    root: Path
+    raw: Raw
+    runs: Runs
     inc: Dbt
     full: Dbt
-    old: RunRef
-    recent: RunRef
-    pair: RunRef
-    rollback: RunRef
+
+    @property
+    def root(self) -> Path:
+        return Path(self.raw.root)
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """Step 1 (tests/_incremental_scenario.py) and the first build."""
     base = tmp_path_factory.mktemp("dbt_incremental")
-    root = base / "raw"
-    old = _run(root, "old-run", NOW - timedelta(days=40))
-    _run(root, "mid-run", NOW - timedelta(days=20))
-    recent = _run(root, "recent-run", NOW - timedelta(hours=1), skip={2}, failed=frozenset({1, 5}))
-    pair = _run(root, "pair-run", NOW - timedelta(hours=1))
-    rollback = _run(root, "rollback-run", NOW - timedelta(days=2))  # alone on its run_date
-    # on the window's first day (accepted 00:00:30 UTC that day): an incremental build reads it
-    edge = datetime.combine(SINCE, datetime.min.time(), UTC) + timedelta(seconds=30)
-    _run(root, "edge-run", edge)
-    inc = Dbt(base / "inc", str(root), vars=WINDOWED)
-    full = Dbt(base / "full", str(root), vars=WINDOWED)
+    raw = Raw(str(base / "raw"))
+    runs = scenario.first_runs(raw)
+    inc = Dbt(base / "inc", raw.root, vars=WINDOWED)
+    full = Dbt(base / "full", raw.root, vars=WINDOWED)
     _build(inc)
-    yield Store(root, inc, full, old, recent, pair, rollback)
+    yield Store(raw, runs, inc, full)
 
 
 @pytest.fixture(scope="module")
 def new_work(store: Store) -> Store:
-    """Step 2: new runs, gated runs, a late shard, a retried shard, a retried failed point."""
-    root = store.root
-    _run(root, "new-run", NOW)
-    _run(root, "gated-no-context", NOW, settings=NO_CONTEXT)
-    _run(root, "gated-no-params", NOW, settings=NO_PARAMS, skip={0})
-    _shard(root, store.recent, 2)  # the late shard of the partial run
-    # retried with new params (a new write_id on both objects): its failed point 5 succeeds
-    _shard(root, store.recent, 1, attempt=2, scale=3.0, beta_shift=1.0)
-    _shard(root, store.recent, 0, attempt=2, scale=2.0)  # new content; point 1 succeeds
-    # a mixed pair: the retry's params object, the first attempt's outcomes (killed in between)
-    outcomes = root / object_key("outcomes", store.pair.run_date, store.pair.run_id, 0)
-    first_write = outcomes.read_bytes()
-    _shard(root, store.pair, 0, attempt=2, scale=4.0)
-    outcomes.write_bytes(first_write)
-    # the rollback run is retried under the params gate and every point fails: its run_date
-    # (no other run) loses every params object and every metric row
-    for shard in range(SHARDS):
-        points = frozenset(store.rollback.shard_points(shard))
-        _shard(root, store.rollback, shard, attempt=2, settings=NO_PARAMS, failed=points)
-    assert not list(root.glob(f"effective_params/run_date={store.rollback.run_date}/*/*.parquet"))
+    """Step 2: new runs, gated runs, a late shard, retried shards, a retried failed point, a
+    mixed pair, a rollback; an incremental build and a full refresh."""
+    scenario.new_work(store.raw, store.runs)
     _build(store.inc)
     _build(store.full, "--full-refresh")
     return store
@@ -216,45 +107,7 @@ def new_work(store: Store) -> Store:
 
 def test_incremental_build_equals_a_full_refresh(new_work: Store) -> None:
     _assert_equal_marts(new_work.inc, new_work.full)
-    status = dict(new_work.inc.query("select run_id, run_status from dim_runs"))
-    assert status == {
-        "old-run": "complete",
-        "mid-run": "complete",
-        "recent-run": "complete",
-        "new-run": "complete",
-        "gated-no-context": "partial",
-        "gated-no-params": "partial",
-        "pair-run": "complete",
-        "rollback-run": "failed",
-        "edge-run": "complete",
-    }
-    mixed = dict(new_work.inc.query("select run_id, mixed_write_shard_count from dim_runs"))
-    assert mixed == {**dict.fromkeys(status, 0), "pair-run": 1}
-    # the rollback run's params and metric rows are gone, as in the raw objects
-    ((params, summaries, with_params),) = new_work.inc.query(
-        "select (select count(*) from fct_point_params where run_id = 'rollback-run'), "
-        "(select count(*) from fct_run_metric_summary where run_id = 'rollback-run'), "
-        "(select count(*) filter (where has_params) from fct_point_outcomes "
-        "where run_id = 'rollback-run')"
-    )
-    assert (params, summaries, with_params) == (0, 0, 0)
-    # the retried shards replaced their rows, never duplicated them
-    ((rows, points, attempts, failed),) = new_work.inc.query(
-        "select count(*), count(distinct point_index), max(attempt), "
-        "count(*) filter (where outcome_status = 'failed') "
-        "from fct_point_outcomes where run_id = 'recent-run'"
-    )
-    assert (rows, points, attempts, failed) == (12, 12, 2, 0)
-    ((peak,),) = new_work.inc.query(
-        "select metric_peak_infected from fct_point_outcomes "
-        "where run_id = 'recent-run' and point_index = 0"
-    )
-    assert peak == 2.0  # the retried shard's content, not the first attempt's
-    ((beta,),) = new_work.inc.query(
-        "select param_value_double from fct_point_params "
-        "where run_id = 'recent-run' and point_index = 4 and param_name = 'beta'"
-    )
-    assert beta == pytest.approx(1.5)  # the retry's params (0.5 + 1.0), not the first write's
+    scenario.assert_new_work_facts(new_work.inc.query)
 
 
 def test_incremental_build_reads_only_the_window(new_work: Store) -> None:
@@ -348,7 +201,7 @@ def test_no_mart_or_data_test_reads_outside_the_window(new_work: Store, tmp_path
 
 def test_a_late_retry_outside_the_lookback_needs_reprocess_run_ids(new_work: Store) -> None:
     store = new_work
-    _shard(store.root, store.old, 1, attempt=2, scale=5.0, failed=frozenset({4}))
+    scenario.late_retry(store.raw, store.runs)
     before = _rows(store.inc, "fct_point_outcomes")
     _build(store.inc)  # plain build: the old run_date is outside the window
     assert _rows(store.inc, "fct_point_outcomes") == before
@@ -360,35 +213,7 @@ def test_a_late_retry_outside_the_lookback_needs_reprocess_run_ids(new_work: Sto
     _build(store.full, "--full-refresh")
     assert _rows(store.full, "fct_point_outcomes") != before  # the plain build was stale
     _assert_equal_marts(store.inc, store.full)
-    ((status, failed),) = store.inc.query(
-        "select run_status, failed_point_count from dim_runs where run_id = 'old-run'"
-    )
-    assert (status, failed) == ("complete", 1)
-    # the comparison of old-run with mid-run (mid-run's run_date, outside the window) follows
-    # the retry: point 4 failed in old-run now, points 5-7 have 5x the peak (30, 35, 40 vs 6, 7, 8)
-    compared = store.inc.query(
-        "select base_point_index, status_change, metric_peak_infected_change "
-        "from fct_point_comparisons where base_run_id = 'old-run' and new_run_id = 'mid-run' "
-        "and base_point_index between 4 and 7 order by 1"
-    )
-    assert compared == [
-        (4, "failed_to_succeeded", None),
-        (5, "unchanged", -24.0),
-        (6, "unchanged", -28.0),
-        (7, "unchanged", -32.0),
-    ]
-
-
-def _as_schema_1_0(path: Path) -> None:
-    """Rewrite one object as a 1.0 exporter wrote it: no write_id column, schema_version 1.0."""
-    table = pq.read_table(path)
-    table = table.drop_columns(["write_id"])
-    index = table.schema.get_field_index("schema_version")
-    table = table.set_column(
-        index, table.schema.field(index), pa.array(["1.0"] * table.num_rows, pa.string())
-    )
-    metadata = {**(table.schema.metadata or {}), b"schema_version": b"1.0"}
-    pq.write_table(table.replace_schema_metadata(metadata), path)
+    scenario.assert_late_retry_facts(store.inc.query)
 
 
 def test_a_window_of_schema_1_0_files_builds_like_a_full_refresh(
@@ -397,27 +222,13 @@ def test_a_window_of_schema_1_0_files_builds_like_a_full_refresh(
     """1.0 objects (no write_id) among 1.1 ones: the full build reads both by name, and an
     incremental build whose window holds 1.0 objects only still has the column (null)."""
     base = tmp_path_factory.mktemp("dbt_incremental_1_0")
-    root = base / "raw"
-    legacy = _run(root, "legacy-run", NOW)  # in the window
-    _run(root, "current-run", NOW - timedelta(days=40))  # 1.1 objects, outside the window
-    converted = [
-        path
-        for dataset in ("effective_params", "outcomes")
-        for path in root.glob(f"{dataset}/run_date={legacy.run_date}/*/*.parquet")
-    ]
-    assert len(converted) == 2 * SHARDS
-    for path in converted:
-        _as_schema_1_0(path)
-    dbt = Dbt(base / "dbt", str(root), vars={"test_whole_store": True})
+    raw = Raw(str(base / "raw"))
+    scenario.schema_1_0_store(raw)
+    dbt = Dbt(base / "dbt", raw.root, vars={"test_whole_store": True})
     _build(dbt, "--full-refresh")
     full = {model: _rows(dbt, model) for model in (*MARTS, *STAGING)}
     dbt.vars = WINDOWED
     _build(dbt)  # the window's outcomes and params objects are all 1.0
     for model, rows in full.items():
         assert _rows(dbt, model) == rows, model
-    by_run = dict(
-        dbt.query("select run_id, count(write_id) from stg_sweep__outcomes group by run_id")
-    )
-    assert by_run == {"legacy-run": 0, "current-run": POINTS_PER_SHARD * SHARDS}
-    mixed = dict(dbt.query("select run_id, mixed_write_shard_count from dim_runs"))
-    assert mixed == {"legacy-run": 0, "current-run": 0}
+    scenario.assert_schema_1_0_facts(dbt.query)
