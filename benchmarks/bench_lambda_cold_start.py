@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             with zipfile.ZipFile(package) as archive:
                 archive.extractall(pkg)
             boto = build_lambda.runtime_stand_in(Path(tmp) / "runtime")
+            print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")  # the date docs/ quotes
             print(
                 f"package: {package.relative_to(REPO) if package.is_relative_to(REPO) else package}"
                 f" ({build_lambda.mb(zipped)} zipped, {build_lambda.mb(unzipped)} unzipped); "
