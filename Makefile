@@ -24,23 +24,29 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create .venv and install the package with its dev tools
 
-# the demo's run ids carry the day (UTC) the sweep ran; the variant re-runs the baseline grid
-DEMO_DAY := $(shell date -u +%Y%m%d)
-DEMO_BASE := sir-baseline-$(DEMO_DAY)
-DEMO_NEW := sir-baseline-substeps-$(DEMO_DAY)
+# the demo's run ids carry the day (UTC) each sweep ran, read back from the sweeps' result
+# lines (kept in ./warehouse/.demo-runs: a sweep may end after midnight); the variant re-runs
+# the baseline grid
+DEMO_RUNS := ./warehouse/.demo-runs
+DEMO_PAIR := $$(sed -n 's/^\(sir-baseline-[0-9]\{8\}\):.*/\1/p' $(DEMO_RUNS) | tail -n 1) \
+	$$(sed -n 's/^\(sir-baseline-substeps-[0-9]\{8\}\):.*/\1/p' $(DEMO_RUNS) | tail -n 1)
 
 demo: $(STAMP) ## reference sweep into ./warehouse, build the marts, print a summary, draw the report, compare two runs
-	$(BIN)/ara sweep --root ./warehouse
-	$(BIN)/ara sweep --root ./warehouse --variant substeps --quiet
+	@mkdir -p ./warehouse
+	$(BIN)/ara sweep --root ./warehouse > $(DEMO_RUNS) && cat $(DEMO_RUNS)
+	$(BIN)/ara sweep --root ./warehouse --variant substeps --quiet >> $(DEMO_RUNS) \
+		&& tail -n 1 $(DEMO_RUNS)
 	test -f profiles.yml || cp profiles.example.yml profiles.yml
 	ARA_DUCKDB_PATH=./warehouse/analytics.duckdb $(BIN)/dbt build --target local \
 		--vars '{warehouse_root: ./warehouse}'
 	$(BIN)/ara summary --duckdb ./warehouse/analytics.duckdb
 	@# the page's path is printed once, on the "report written" line (stdout repeats it for scripts)
 	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report > /dev/null
-	$(BIN)/ara compare $(DEMO_BASE) $(DEMO_NEW) --duckdb ./warehouse/analytics.duckdb --metric peak_infected
-	@$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report \
-		--compare $(DEMO_BASE) $(DEMO_NEW) > /dev/null
+	@set -- $(DEMO_PAIR); \
+		echo "$(BIN)/ara compare $$1 $$2 --duckdb ./warehouse/analytics.duckdb --metric peak_infected"; \
+		$(BIN)/ara compare "$$1" "$$2" --duckdb ./warehouse/analytics.duckdb --metric peak_infected && \
+		$(BIN)/ara report --duckdb ./warehouse/analytics.duckdb --out ./warehouse/report \
+			--compare "$$1" "$$2" > /dev/null
 	@echo "open them in a browser (docs/report.md, docs/compare.md)"
 
 demo-athena: $(STAMP) ## the Athena path offline: local endpoint, bootstrap, sweep, dbt build --target athena
