@@ -595,6 +595,40 @@ class Engine:
                 found.setdefault(values, m.group(0))
         return [(list(v), loc) for v, loc in sorted(found.items())]
 
+    # --- CTAS, shared by Hive and Iceberg tables ------------------------------------------------
+
+    def _ctas_target_exists(self, db: str, name: str, *, if_not_exists: bool) -> bool:
+        """True when the table exists and IF NOT EXISTS lets the CTAS do nothing; fails when
+        it exists otherwise (or the database does not)."""
+        self.catalog.require_database(db)
+        if self.catalog.get_table(db, name) is None:
+            return False
+        if if_not_exists:
+            return True
+        raise AthenaQueryError(
+            "TABLE_ALREADY_EXISTS", f"Table '{CATALOG}.{db}.{name}' already exists"
+        )
+
+    def _ctas_result(self, query: str, ctx: _Context, *, with_data: bool) -> list[tuple[str, str]]:
+        """Runs a CTAS query into the temp table ``__ara_result`` (no rows: WITH NO DATA) and
+        returns its columns, (name as written, DuckDB type). An unnamed or a repeated column
+        fails as on Athena."""
+        tree = self._parse(query)
+        if _name_columns(tree.copy()).sql() != tree.sql():
+            raise AthenaQueryError(
+                "MISSING_COLUMN_NAME", "Column name not specified for an expression of the query"
+            )
+        duck_sql = self._prepare(tree, ctx, ctx.database)
+        self._run(
+            ctx, f"CREATE TEMP TABLE __ara_result AS {duck_sql}" + ("" if with_data else " LIMIT 0")
+        )
+        described = ctx.con.execute("DESCRIBE __ara_result").fetchall()
+        columns = [(str(r[0]), str(r[1])) for r in described]
+        lowered = [c.lower() for c, _ in columns]
+        if len(set(lowered)) != len(lowered):
+            raise AthenaQueryError("DUPLICATE_COLUMN_NAME", f"Column names repeat: {lowered}")
+        return columns
+
     # --- DDL: databases and external tables ---------------------------------------------------
 
     def _create_database(self, text: str, ctx: _Context) -> Outcome:
@@ -1023,13 +1057,8 @@ class Engine:
             raise AthenaQueryError(
                 "NOT_SUPPORTED", f"CTAS table properties not supported: {', '.join(sorted(props))}"
             )
-        self.catalog.require_database(db)
-        if self.catalog.get_table(db, name) is not None:
-            if m.group(1):
-                return Outcome("DDL", "CREATE_TABLE_AS_SELECT", update_count=0)
-            raise AthenaQueryError(
-                "TABLE_ALREADY_EXISTS", f"Table '{CATALOG}.{db}.{name}' already exists"
-            )
+        if self._ctas_target_exists(db, name, if_not_exists=bool(m.group(1))):
+            return Outcome("DDL", "CREATE_TABLE_AS_SELECT", update_count=0)
         if location is None:
             location = f"{ctx.output_location.rstrip('/')}/tables/{ctx.query_id}"
         if any(True for _ in self.catalog.data_files(location)):
@@ -1039,20 +1068,8 @@ class Engine:
                 "need to manually clean the data at location before retrying. Athena will not "
                 "delete data in your account.",
             )
-        tree = self._parse(query)
-        if _name_columns(tree.copy()).sql() != tree.sql():
-            raise AthenaQueryError(
-                "MISSING_COLUMN_NAME", "Column name not specified for an expression of the query"
-            )
-        duck_sql = self._prepare(tree, ctx, ctx.database)
-        self._run(
-            ctx, f"CREATE TEMP TABLE __ara_result AS {duck_sql}" + ("" if with_data else " LIMIT 0")
-        )
-        described = ctx.con.execute("DESCRIBE __ara_result").fetchall()
-        columns = [(str(r[0]), str(r[1])) for r in described]
+        columns = self._ctas_result(query, ctx, with_data=with_data)
         lowered = [c.lower() for c, _ in columns]
-        if len(set(lowered)) != len(lowered):
-            raise AthenaQueryError("DUPLICATE_COLUMN_NAME", f"Column names repeat: {lowered}")
         if (
             partitioned_by != lowered[len(lowered) - len(partitioned_by) :]
             or len(partitioned_by) > len(lowered) - 1
@@ -1123,17 +1140,7 @@ class Engine:
                 "HIVE_TOO_MANY_OPEN_PARTITIONS",
                 f"Exceeded limit of {MAX_OPEN_WRITERS} open writers for partitions/buckets",
             )
-        codec = {
-            "snappy": "snappy",
-            "gzip": "gzip",
-            "zstd": "zstd",
-            "none": "uncompressed",
-            "uncompressed": "uncompressed",
-        }.get(compression.lower())
-        if codec is None:
-            raise AthenaQueryError(
-                "NOT_SUPPORTED", f"write_compression '{compression}' is not supported"
-            )
+        codec = _codec(compression)
         stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime())
         written: list[tuple[list[str], str]] = []
         cols = ", ".join(f'"{c}"' for c in data)
@@ -1721,29 +1728,13 @@ class Engine:
                 f"{bad} is not a property of Iceberg tables (use partitioning=ARRAY[...])",
             )
         properties = check_properties(props)
-        self.catalog.require_database(db)
-        if self.catalog.get_table(db, name) is not None:
-            if if_not_exists:
-                return Outcome("DDL", "CREATE_TABLE_AS_SELECT", update_count=0)
-            raise AthenaQueryError(
-                "TABLE_ALREADY_EXISTS", f"Table '{CATALOG}.{db}.{name}' already exists"
-            )
+        if self._ctas_target_exists(db, name, if_not_exists=if_not_exists):
+            return Outcome("DDL", "CREATE_TABLE_AS_SELECT", update_count=0)
         if location is None:
             location = f"{ctx.output_location.rstrip('/')}/tables/{ctx.query_id}"
-        tree = self._parse(query)
-        if _name_columns(tree.copy()).sql() != tree.sql():
-            raise AthenaQueryError(
-                "MISSING_COLUMN_NAME", "Column name not specified for an expression of the query"
-            )
-        duck_sql = self._prepare(tree, ctx, ctx.database)
-        self._run(
-            ctx, f"CREATE TEMP TABLE __ara_result AS {duck_sql}" + ("" if with_data else " LIMIT 0")
-        )
-        described = ctx.con.execute("DESCRIBE __ara_result").fetchall()
-        columns = [(str(r[0]).lower(), hive_type_of(str(r[1]))) for r in described]
+        result = self._ctas_result(query, ctx, with_data=with_data)
+        columns = [(c.lower(), hive_type_of(t)) for c, t in result]
         names = [c for c, _ in columns]
-        if len(set(names)) != len(names):
-            raise AthenaQueryError("DUPLICATE_COLUMN_NAME", f"Column names repeat: {names}")
         for col, hive_t in columns:
             check_iceberg_type(col, hive_t)
         keys = parse_partitioning(partitioning, names)
