@@ -3,18 +3,45 @@ Athena API, a mart read from a local (DuckDB) build in Athena's text, S3 listing
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import duckdb
-from _dbt_scenario import Dbt
+from _dbt_scenario import REPO, Dbt
 
-from exporter.athena.local import LocalAthena
+from exporter.athena.local import ENV_FAIL, LocalAthena
 from exporter.athena.local._catalog import trino_type_of
 from exporter.athena.local._engine import render_value
 
 Rows = list[tuple[str | None, ...]]
 Columns = list[tuple[str, str]]
+ARA = str(Path(sys.executable).with_name("ara"))
+
+
+def bootstrapped_env(
+    endpoint: LocalAthena, bucket: str, database: str, **extra: str
+) -> dict[str, str]:
+    """The environment of `ara` and dbt for one warehouse on the endpoint (its bucket, raw
+    database ``database``; Athena polled every 20 ms, no retries), after `ara athena
+    bootstrap` created the raw tables over its export root (env ARA_ROOT)."""
+    env = {
+        **os.environ,
+        **endpoint.env(bucket),
+        "ARA_ATHENA_DATABASE": database,
+        "ARA_ATHENA_POLL_INTERVAL": "0.02",
+        "ARA_ATHENA_NUM_RETRIES": "0",
+        **extra,
+    }
+    env.pop(ENV_FAIL, None)
+    boot = subprocess.run(
+        [ARA, "athena", "bootstrap"], env=env, capture_output=True, text=True, cwd=REPO
+    )
+    assert boot.returncode == 0, boot.stderr
+    return env
 
 
 def athena_query(

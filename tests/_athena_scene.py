@@ -29,23 +29,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from _athena_endpoint import athena_query, comparable, local_mart
-from _dbt_scenario import MARTS, REPO, Dbt, export_reference_sweep
+from _athena_endpoint import athena_query, bootstrapped_env, comparable, local_mart
+from _dbt_scenario import MARTS, Dbt, export_reference_sweep
 
-from exporter.athena.local import ENV_FAIL, LocalAthena
+from exporter.athena.local import LocalAthena
 from exporter.reference import reference_configs, run_sweep
 
-ARA = str(Path(sys.executable).with_name("ara"))
 DBT_SCHEMA = "sweep_analytics_dbt"
 RAW_DB = "sweep_analytics"
 RAW_TABLES = ("run_context", "effective_params", "outcomes")
@@ -142,18 +138,7 @@ def scene(
                 s3.create_bucket(
                     Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
                 )
-        env = {
-            **os.environ,
-            **endpoint.env(bucket),
-            "ARA_ATHENA_DATABASE": RAW_DB,
-            "ARA_ATHENA_POLL_INTERVAL": "0.02",
-            "ARA_ATHENA_NUM_RETRIES": "0",
-        }
-        env.pop(ENV_FAIL, None)
-        boot = subprocess.run(
-            [ARA, "athena", "bootstrap"], env=env, capture_output=True, text=True, cwd=REPO
-        )
-        assert boot.returncode == 0, boot.stderr
+        env = bootstrapped_env(endpoint, bucket, RAW_DB)
         root = env["ARA_ROOT"]
         with pytest.MonkeyPatch.context() as mp:
             for key, value in endpoint.env(bucket).items():

@@ -30,29 +30,24 @@ a third (80 nodes to 45).
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import _incremental_scenario as scenario
 import pytest
-from _athena_endpoint import Columns, Rows, athena_query, comparable, local_mart
-from _dbt_scenario import MARTS, REPO, Dbt
+from _athena_endpoint import Columns, Rows, athena_query, bootstrapped_env, comparable, local_mart
+from _dbt_scenario import MARTS, Dbt
 from _incremental_scenario import STAGING, WINDOWED, Raw, Runs
 
-from exporter.athena.local import ENV_FAIL, LocalAthena
+from exporter.athena.local import LocalAthena
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 
 #: this module's endpoint region: its own Glue catalog (moto's backends are one per process)
 ATHENA_REGION = "ap-northeast-3"
-ARA = str(Path(sys.executable).with_name("ara"))
 RAW_TABLES = ("run_context", "effective_params", "outcomes")
 #: what the comparisons read: every mart, and the staging views over the raw Hive tables
 MODELS = (*MARTS, *STAGING)
@@ -165,19 +160,7 @@ def _warehouse(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": ATHENA_REGION}
     )
     database, schema = f"ara_{name}", f"ara_{name}_dbt"
-    env = {
-        **os.environ,
-        **endpoint.env(bucket),
-        "ARA_ATHENA_DATABASE": database,
-        "ARA_DBT_SCHEMA": schema,
-        "ARA_ATHENA_POLL_INTERVAL": "0.02",
-        "ARA_ATHENA_NUM_RETRIES": "0",
-    }
-    env.pop(ENV_FAIL, None)
-    boot = subprocess.run(
-        [ARA, "athena", "bootstrap"], env=env, capture_output=True, text=True, cwd=REPO
-    )
-    assert boot.returncode == 0, boot.stderr
+    env = bootstrapped_env(endpoint, bucket, database, ARA_DBT_SCHEMA=schema)
     root = env["ARA_ROOT"]
     dbt_env = {k: v for k, v in env.items() if k.startswith(("AWS_", "ARA_"))}
     return Warehouse(
