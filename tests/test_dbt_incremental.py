@@ -29,6 +29,7 @@ Six ``dbt build`` invocations in all; two more for a window of 1.0 files (no ``w
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,9 @@ class Store:
     runs: Runs
     inc: Dbt
     full: Dbt
+    #: the SQL step 2's incremental and full builds compiled (kept: later tests build again)
+    compiled_inc: Path | None = None
+    compiled_full: Path | None = None
 
     @property
     def root(self) -> Path:
@@ -102,6 +106,9 @@ def new_work(store: Store) -> Store:
     scenario.new_work(store.raw, store.runs)
     _build(store.inc)
     _build(store.full, "--full-refresh")
+    for dbt, kept in ((store.inc, "compiled_inc"), (store.full, "compiled_full")):
+        models = dbt.target_path / "compiled" / "athena_run_analytics" / "models"
+        setattr(store, kept, shutil.copytree(models, dbt.workdir.parent / kept))
     return store
 
 
@@ -113,7 +120,8 @@ def test_incremental_build_equals_a_full_refresh(new_work: Store) -> None:
 def test_incremental_build_reads_only_the_window(new_work: Store) -> None:
     """The staging models of the incremental build listed only the recent run_date folder's
     files; the data tests read the window only; a full refresh tests everything."""
-    compiled = new_work.inc.target_path / "compiled" / "athena_run_analytics" / "models"
+    compiled, full = new_work.compiled_inc, new_work.compiled_full
+    assert compiled is not None and full is not None
     staging = (compiled / "staging" / "sweep" / "stg_sweep__outcomes.sql").read_text()
     assert "run_id=new-run/" in staging and "run_id=recent-run/" in staging
     assert "run_id=edge-run/" in staging  # the window's first day is in it
@@ -123,7 +131,6 @@ def test_incremental_build_reads_only_the_window(new_work: Store) -> None:
     since = SINCE.isoformat()
     for name in ("outcomes_point_is_unique", "outcomes_point_has_params"):
         assert f"run_date >= date '{since}'" in (tests / f"{name}.sql").read_text(), name
-    full = new_work.full.target_path / "compiled" / "athena_run_analytics" / "models"
     whole = full / "staging" / "sweep" / "_sweep__models.yml" / "outcomes_point_is_unique.sql"
     assert "run_date >=" not in whole.read_text()
     assert "/*/*/*.parquet" in (full / "staging" / "sweep" / "stg_sweep__outcomes.sql").read_text()
