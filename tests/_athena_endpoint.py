@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 from _dbt_scenario import REPO, Dbt
 
+from exporter._contract import DATASETS
 from exporter.athena.local import ENV_FAIL, LocalAthena
 from exporter.athena.local._catalog import trino_type_of
 from exporter.athena.local._engine import render_value
@@ -20,6 +21,8 @@ from exporter.athena.local._engine import render_value
 Rows = list[tuple[str | None, ...]]
 Columns = list[tuple[str, str]]
 ARA = str(Path(sys.executable).with_name("ara"))
+#: the raw Hive tables the bootstrap creates: one per dataset of the data contract
+RAW_TABLES = tuple(DATASETS)
 
 
 def bootstrapped_env(
@@ -124,3 +127,15 @@ def s3_keys(endpoint: LocalAthena, bucket: str, prefix: str) -> list[str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys.extend(o["Key"] for o in page.get("Contents", []))
     return keys
+
+
+def read_tables(
+    endpoint: LocalAthena, schema: str, names: tuple[str, ...]
+) -> dict[str, tuple[Columns, list[tuple[Any, ...]]]]:
+    """Each table or view of ``schema`` as the endpoint's Athena API returns it (comparable)."""
+    out = {}
+    for name in names:
+        state, reason, columns, rows = athena_query(endpoint, f'SELECT * FROM "{schema}"."{name}"')
+        assert state == "SUCCEEDED", f"{name}: {reason}"
+        out[name] = comparable(columns, rows)
+    return out

@@ -36,7 +36,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from _athena_endpoint import athena_query, bootstrapped_env, comparable, local_mart
+from _athena_endpoint import (
+    RAW_TABLES,
+    athena_query,
+    bootstrapped_env,
+    comparable,
+    local_mart,
+    read_tables,
+)
 from _dbt_scenario import MARTS, Dbt, export_reference_sweep
 
 from exporter.athena.local import LocalAthena
@@ -44,7 +51,6 @@ from exporter.reference import reference_configs, run_sweep
 
 DBT_SCHEMA = "sweep_analytics_dbt"
 RAW_DB = "sweep_analytics"
-RAW_TABLES = ("run_context", "effective_params", "outcomes")
 #: the run window: 2026-11-21 on (sir-baseline, 2026-11-20, is outside it)
 AS_OF = "2026-11-23"
 LOOKBACK_DAYS = 2
@@ -102,14 +108,7 @@ class Scene:
         return proc.returncode, self.endpoint.submitted, proc.stdout[-4000:]
 
     def marts(self) -> Marts:
-        out: Marts = {}
-        for mart in MARTS:
-            state, reason, columns, rows = athena_query(
-                self.endpoint, f'SELECT * FROM "{DBT_SCHEMA}"."{mart}"'
-            )
-            assert state == "SUCCEEDED", f"{mart}: {reason}"
-            out[mart] = comparable(columns, rows)
-        return out
+        return read_tables(self.endpoint, DBT_SCHEMA, MARTS)
 
     def local_marts(self) -> Marts:
         self.local.run("build", "--target", "local", "--full-refresh")

@@ -38,7 +38,16 @@ from typing import Any
 
 import _incremental_scenario as scenario
 import pytest
-from _athena_endpoint import Columns, Rows, athena_query, bootstrapped_env, comparable, local_mart
+from _athena_endpoint import (
+    RAW_TABLES,
+    Columns,
+    Rows,
+    athena_query,
+    bootstrapped_env,
+    comparable,
+    local_mart,
+    read_tables,
+)
 from _dbt_scenario import MARTS, Dbt
 from _incremental_scenario import STAGING, WINDOWED, Raw, Runs
 
@@ -48,7 +57,6 @@ pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 
 #: this module's endpoint region: its own Glue catalog (moto's backends are one per process)
 ATHENA_REGION = "ap-northeast-3"
-RAW_TABLES = ("run_context", "effective_params", "outcomes")
 #: what the comparisons read: every mart, and the staging views over the raw Hive tables
 MODELS = (*MARTS, *STAGING)
 INTEGERS = {"tinyint", "smallint", "integer", "bigint"}
@@ -113,14 +121,7 @@ class Warehouse:
 
     def tables(self, models: tuple[str, ...] = MODELS) -> Tables:
         """Each model as the endpoint's Athena API returns it (comparable)."""
-        out: Tables = {}
-        for model in models:
-            state, reason, columns, rows = athena_query(
-                self.endpoint, f'SELECT * FROM "{self.schema}"."{model}"'
-            )
-            assert state == "SUCCEEDED", f"{model}: {reason}"
-            out[model] = comparable(columns, rows)
-        return out
+        return read_tables(self.endpoint, self.schema, models)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of one query on the dbt schema, typed (scenario.Query)."""

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _athena_endpoint import athena_query, comparable, local_mart, s3_keys
+from _athena_endpoint import RAW_TABLES, athena_query, comparable, local_mart, s3_keys
 from _dbt_scenario import REPO, Dbt, export_reference_sweep
 from athena_emulation import sql_blocks
 
@@ -45,7 +45,6 @@ pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 
 ARA = str(Path(sys.executable).with_name("ara"))
 MARTS = ("fct_point_outcomes", "dim_runs", "fct_run_metric_summary", "fct_point_params")
-RAW_TABLES = ("run_context", "effective_params", "outcomes")
 DBT_SCHEMA = "sweep_analytics_dbt"
 RAW_DB = "sweep_analytics"
 #: the run window of the incremental builds: sir-fine-step and sir-large-town (2026-11-21) and
