@@ -163,7 +163,7 @@ class Outcome:
     update_count: int | None = None
     data_scanned: int = 0
     #: (database, table, partition values) of every partition whose data the statement read
-    #: (Hive tables: through DuckDB's file system log; Iceberg tables: the files kept)
+    #: (Hive objects, Iceberg data and delete files: DuckDB's file-system log, _count_reads)
     partitions_read: frozenset[tuple[str, str, tuple[str | None, ...]]] = frozenset()
 
 

@@ -96,14 +96,21 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             and len(node.expressions) == 1
         ):
             # Trino: UNNEST(map) AS t (key, value); DuckDB: keys and values side by side
-            value = node.expressions[0]
             key_col, value_col = (c.name for c in alias.columns)
-            sub = exp.select(
-                exp.alias_(exp.Unnest(expressions=[_call("map_keys", value.copy())]), key_col),
-                exp.alias_(exp.Unnest(expressions=[_call("map_values", value.copy())]), value_col),
-            )
+            sub = exp.select(*_map_unnest(node.expressions[0], key_col, value_col))
             return exp.Lateral(this=sub.subquery(), alias=exp.TableAlias(this=alias.this))
     return node
+
+
+def _map_unnest(
+    value: exp.Expression, key_col: str, value_col: str, *, quoted: bool = False
+) -> list[Any]:
+    """Trino's UNNEST(map) AS t (key, value) in DuckDB: keys and values unnested side by side
+    (select-list UNNESTs advance together)."""
+    return [
+        exp.alias_(exp.Unnest(expressions=[_call(f, value.copy())]), col, quoted=quoted)
+        for f, col in (("map_keys", key_col), ("map_values", value_col))
+    ]
 
 
 def _unnest_in_select_list(select: exp.Select) -> None:
@@ -143,19 +150,9 @@ def _unnest_in_select_list(select: exp.Select) -> None:
             return  # unqualified (or another scope's): leave the statement as it is
         if node.table == inner and node.name not in columns:
             return
-    value = unnest.expressions[0]
     derived = exp.select(
         exp.Column(this=exp.Star(), table=exp.to_identifier(outer)),
-        exp.alias_(
-            exp.Unnest(expressions=[_call("map_keys", value.copy())]),
-            f"__ara_{inner}_{columns[0]}",
-            quoted=True,
-        ),
-        exp.alias_(
-            exp.Unnest(expressions=[_call("map_values", value.copy())]),
-            f"__ara_{inner}_{columns[1]}",
-            quoted=True,
-        ),
+        *_map_unnest(unnest.expressions[0], *(f"__ara_{inner}_{c}" for c in columns), quoted=True),
     ).from_(relation.copy())
     for item in list(select.expressions):
         if isinstance(item, exp.Column) and item.table == inner:  # keeps its output name
