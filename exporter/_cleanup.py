@@ -36,6 +36,7 @@ from ._storage import LocalStorage, S3Storage, Storage, open_root
 from .errors import ConfigError, InvalidFieldError, StorageError
 
 __all__ = [
+    "MAX_DURATION",
     "CleanupItem",
     "CleanupReport",
     "cleanup_spool",
@@ -56,6 +57,10 @@ _OBJECT_KEY = re.compile(
 )
 _DURATION = re.compile(r"^(?:\d+[smhdw])+$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+#: The longest duration :func:`parse_duration` accepts: the longest whole days a timedelta holds.
+MAX_DURATION = timedelta(days=timedelta.max.days)
+_MAX_SECONDS = MAX_DURATION.days * _UNIT["d"]
+_MAX_DIGITS = len(str(_MAX_SECONDS))
 
 
 def is_spool_name(name: str) -> bool:
@@ -80,15 +85,26 @@ def _is_object_key(key: str) -> bool:
 
 
 def parse_duration(text: str) -> timedelta:
-    """``90m``, ``1h``, ``2d``, ``1h30m`` (units s, m, h, d, w) as a positive timedelta."""
+    """``90m``, ``1h``, ``2d``, ``1h30m`` (units s, m, h, d, w) as a positive timedelta, at most
+    :data:`MAX_DURATION`; anything else is an :class:`InvalidFieldError` naming ``older_than``."""
     spec = text.strip().lower()
     if not _DURATION.fullmatch(spec):
         raise InvalidFieldError(
             "older_than", text, "expected a duration such as 90m, 1h or 2d (units s, m, h, d, w)"
         )
-    seconds = sum(int(n) * _UNIT[u] for n, u in re.findall(r"(\d+)([smhdw])", spec))
+    parts = re.findall(r"(\d+)([smhdw])", spec)
+    # more digits than the longest duration has seconds: refused before int() (which refuses
+    # over 4,300 digits) or timedelta() (which overflows past 999,999,999 days)
+    if any(len(n.lstrip("0")) > _MAX_DIGITS for n, _ in parts):
+        seconds = _MAX_SECONDS + 1
+    else:
+        seconds = sum(int(n) * _UNIT[u] for n, u in parts)
     if seconds <= 0:
         raise InvalidFieldError("older_than", text, "must be longer than 0")
+    if seconds > _MAX_SECONDS:
+        raise InvalidFieldError(
+            "older_than", text, f"must be at most {MAX_DURATION.days}d (the longest duration)"
+        )
     return timedelta(seconds=seconds)
 
 

@@ -14,18 +14,23 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from ._secrets import redact
 
 __all__ = [
+    "ECHO_LIMIT",
     "EXIT_FAILURE",
     "EXIT_OK",
     "EXIT_STATUS_HELP",
     "EXIT_USAGE",
+    "ArgumentParser",
     "HelpFormatter",
+    "argparse_message",
     "begin",
+    "echoed",
     "epilog",
     "has_begun",
     "number",
@@ -57,6 +62,17 @@ class HelpFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the project's usage error: the usage, then one line ``ara: error: …`` with
+    every credential redacted, control characters escaped and long values cut (see
+    :func:`argparse_message`), exit 2. Subcommands' parsers are of the same class (argparse
+    creates them with the class of their parent), so every command and flag refuses alike."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"ara: error: {argparse_message(message)}\n")
+
+
 def epilog(*examples: str) -> str:
     """A command's ``--help`` epilog: its examples, then the exit statuses."""
     lines = ["examples:", *(f"  {example}" for example in examples), "", EXIT_STATUS_HELP]
@@ -83,6 +99,59 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 def shown(value: Any) -> str:
     """A setting as users read it: ``not set`` rather than ``None``."""
     return "not set" if value is None or value == "" else str(value)
+
+
+#: How many characters of a value a message echoes (see :func:`echoed`).
+ECHO_LIMIT = 80
+#: How long argparse's message may get, its echoed values cut already.
+_ARGPARSE_LIMIT = 240
+_SPACE_OR_WORD = re.compile(r"(\s+)")
+_QUOTED = re.compile(r"""(['"])(.*)\1([,;:.)]*)""", re.DOTALL)
+
+
+def _escaped(text: str, limit: int | None, size: int | None = None) -> str:
+    """``text`` with every character ``repr()`` escapes (control characters, ESC and so every
+    ANSI sequence, other non-printable ones) escaped as ``repr()`` shows it (``\\x1b``,
+    ``\\n``), cut after ``limit`` characters of the result with the length ``size`` (default
+    ``len(text)``) of what was cut: ``…(100,000 chars)``. An escape is never split."""
+    if text.isprintable() and (limit is None or len(text) <= limit):
+        return text
+    out: list[str] = []
+    used = 0
+    for char in text:
+        piece = char if char.isprintable() else repr(char)[1:-1]
+        if limit is not None and used + len(piece) > limit:
+            return "".join(out) + f"…({len(text) if size is None else size:,} chars)"
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
+def echoed(value: Any, limit: int | None = ECHO_LIMIT) -> str:
+    """A value the user gave, as a message echoes it to the terminal: redacted (see
+    :func:`exporter._secrets.redact`), control characters and ANSI escapes shown escaped as
+    ``repr()`` shows them (``\\x1b[31m``, ``\\n``), and cut after ``limit`` characters with
+    its length: ``xxxx…(100,000 chars)`` (``limit`` None: not cut)."""
+    text = str(value)
+    return _escaped(redact(text), limit, len(text))
+
+
+def _echoed_word(word: str) -> str:
+    quoted = _QUOTED.fullmatch(word)  # a value argparse showed as its repr: 'value',
+    if quoted is None:
+        return _escaped(word, ECHO_LIMIT)
+    quote, value, rest = quoted.groups()
+    return f"{quote}{_escaped(value, ECHO_LIMIT)}{quote}{rest}"
+
+
+def argparse_message(message: str) -> str:
+    """argparse's error message made safe to print as one line: redacted as a whole (a
+    credential is found before anything is cut), each word (a value argparse quoted, an
+    unrecognized argument) escaped and cut as :func:`echoed` does, and the whole cut at
+    240 characters."""
+    parts = _SPACE_OR_WORD.split(redact(message))
+    words = [_escaped(p, None) if i % 2 else _echoed_word(p) for i, p in enumerate(parts)]
+    return _escaped("".join(words), _ARGPARSE_LIMIT)
 
 
 def number(value: Any) -> str:

@@ -27,8 +27,10 @@ from ._console import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
+    ArgumentParser,
     HelpFormatter,
     begin,
+    echoed,
     epilog,
     has_begun,
     plural,
@@ -295,7 +297,9 @@ def _add_cleanup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The ``ara`` parser. Its class (and so every subcommand's) prints a usage error as the
+    usage and one redacted line ``ara: error: …`` (:class:`exporter._console.ArgumentParser`)."""
+    parser: argparse.ArgumentParser = ArgumentParser(
         prog="ara",
         description="athena-run-analytics: export sweep results as partitioned Parquet, "
         "and bootstrap Athena over them.",
@@ -354,7 +358,7 @@ def exit_status(exc: BaseException, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # a bad flag or value: argparse prints usage, exits 2
+    args = parser.parse_args(argv)  # a bad flag or value: usage and one error line, exit 2
     handler: Handler = args.handler
     try:
         with warnings.catch_warnings():  # warnings as one line each, restored afterwards
@@ -363,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ExporterError, OSError) as exc:
         if args.debug:
             _print_traceback(exc)
-        print(f"ara: error: {redact(_message(exc))}", file=sys.stderr)
+        print(f"ara: error: {echoed(_message(exc), limit=None)}", file=sys.stderr)
         return exit_status(exc, args)
     except KeyboardInterrupt:
         print("ara: interrupted", file=sys.stderr)
@@ -372,7 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             _print_traceback(exc)
         print(
-            f"ara: unexpected error: {type(exc).__name__}: {redact(str(exc))} (rerun with --debug)",
+            f"ara: unexpected error: {type(exc).__name__}: {echoed(exc, limit=None)} "
+            "(rerun with --debug)",
             file=sys.stderr,
         )
         return EXIT_FAILURE

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from exporter._console import argparse_message, echoed
 from exporter.cli import build_parser, main
 from exporter.reference._sweep import stderr_progress
 
@@ -263,3 +264,46 @@ def test_sweep_variant_reruns_the_baseline_grid_under_its_own_run_and_code_versi
     assert "--runs=2: cannot be combined with --variant" in both.stderr
     unknown = run("sweep", *common, "--variant", "nosuch")
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
+
+
+AKIA = "AKIAIOSFODNN7EXAMPLE"
+
+
+@pytest.mark.parametrize("command", _commands(build_parser()), ids=" ".join)
+def test_every_command_refuses_a_bad_flag_in_one_redacted_line(
+    command: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One parser class for every command: the usage, then one ``ara: error:`` line (not
+    argparse's ``ara cleanup: error:``) with the value redacted and escaped, exit 2."""
+    with pytest.raises(SystemExit) as info:
+        main([*command, f"--no-such-flag=\x1b[31m{AKIA}"])
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert captured.out == "" and lines[0].startswith("usage: ara")  # the parser that refused
+    assert [line for line in lines if "error:" in line] == [lines[-1]]
+    assert lines[-1].startswith("ara: error: ")
+    assert AKIA not in captured.err and "\x1b" not in captured.err
+    assert "\\x1b[31m" in lines[-1] or "required" in lines[-1]  # a command needs its action
+
+
+def test_echoed_values_are_redacted_escaped_and_cut() -> None:
+    assert echoed("sir-baseline-20261123") == "sir-baseline-20261123"
+    assert echoed("x" * 100_000) == "x" * 80 + "…(100,000 chars)"
+    assert echoed("a\x1b[31mb\n\t\x9b\u202e") == "a\\x1b[31mb\\n\\t\\x9b\\u202e"
+    assert echoed(f"id {AKIA}") == "id [REDACTED]"
+    assert echoed("\x1b" * 100) == "\\x1b" * 20 + "…(100 chars)"  # an escape is never split
+    assert echoed("y" * 500, limit=None) == "y" * 500
+    assert echoed(None) == "None" and echoed(7) == "7"
+
+
+def test_argparse_messages_are_cut_per_value_and_as_a_whole() -> None:
+    long = "z" * 1000
+    assert argparse_message(f"argument --x: invalid int value: '{long}'") == (
+        f"argument --x: invalid int value: '{'z' * 80}…(1,000 chars)'"
+    )
+    assert argparse_message(f"unrecognized arguments: {AKIA} \x1b[2J") == (
+        "unrecognized arguments: [REDACTED] \\x1b[2J"
+    )
+    many = argparse_message("unrecognized arguments: " + "a " * 1000)
+    assert len(many) < 260 and many.endswith(" chars)")

@@ -116,7 +116,10 @@ def test_bad_flags_exit_2_even_with_dry_run(args: list[str], message: str) -> No
     bad = ara("athena", "bootstrap", "--root", ROOT, "--dry-run", *args)
     assert bad.returncode == 2
     assert bad.stdout == ""  # nothing rendered
-    assert message in bad.stderr and bad.stderr.startswith("usage: ara")
+    assert bad.stderr.startswith("usage: ara")  # the usage, then one line:
+    errors = [line for line in bad.stderr.splitlines() if "error:" in line]
+    assert errors == [bad.stderr.splitlines()[-1]] and errors[0].startswith("ara: error: ")
+    assert message in errors[0]
 
 
 def test_a_missing_setting_says_not_set_before_any_start_line(tmp_path: Path) -> None:

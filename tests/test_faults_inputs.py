@@ -770,3 +770,287 @@ def test_a_sparse_shard_added_out_of_order_is_written_sorted(env: Env) -> None:
     for dataset in ("effective_params", "outcomes"):
         rows = read_rows(env.root, env.endpoint, shard_key(dataset, 0, run_id, env.ref.run_date))
         assert [r["point_index"] for r in rows] == [0, 1, 4, 5]
+
+
+# --------------------------------------------------------------------------- the command line
+
+#: A value far too long to echo, and terminal escapes a value must not carry to the terminal.
+HUGE = "x" * 100_000
+ANSI = "\x1b[31mred\x1b[0m"
+CLEAR = "\x1b[2J"
+
+#: ``ara`` with bad arguments: (id, argv, exit status, what the one error line must contain).
+#: ``{root}`` is a local export root holding an old spool file (a cleanup that ran would remove
+#: it), ``{duckdb}`` a DuckDB file whose dim_runs holds runs r1 and r2, ``{scene}`` the folder of
+#: both, ``{busy_port}`` a port a socket of the test holds. ``ara athena local`` runs as a real
+#: process (:func:`_in_a_process`), everything else in-process through ``exporter.cli.main``.
+CLI_CASES: list[tuple[str, list[str], int, tuple[str, ...]]] = [
+    # cleanup --older-than
+    *[
+        (
+            f"cleanup --older-than {name}",
+            ["cleanup", "--older-than", value, "--root", "{root}"],
+            2,
+            ("argument --older-than: ", *shows),
+        )
+        for name, value, shows in [
+            ("1000000000d", "1000000000d", ("must be at most 999999999d", "'1000000000d'")),
+            ("142857143w", "142857143w", ("must be at most 999999999d", "'142857143w'")),
+            ("5000 digits", "9" * 5000 + "s", ("must be at most 999999999d", "…(5,001 chars)")),
+            ("akia", AKIA, ("expected a duration", "'[REDACTED]'")),
+            ("bearer-jwt", f"Bearer {JWT}", ("expected a duration", "[REDACTED]")),
+            ("huge", HUGE, ("expected a duration", "…(100,000 chars)")),
+            ("ansi", f"{CLEAR}1d", ("expected a duration", "\\x1b[2J1d")),
+            ("0h", "0h", ("must be longer than 0", "'0h'")),
+        ]
+    ],
+    (
+        "cleanup unrecognized ansi+akia",
+        ["cleanup", "--older-than", "1d", "--root", "{root}", f"{ANSI}{AKIA}", ANSI],
+        2,
+        ("unrecognized arguments: \\x1b[31mred\\x1b[0m",),
+    ),
+    ("cleanup no --older-than", ["cleanup", "--root", "{root}"], 2, ("--older-than",)),
+    # athena local
+    ("athena local --port 70000", ["athena", "local", "--port", "70000"], 2, ("--port", "'70000'")),
+    ("athena local --port -1", ["athena", "local", "--port", "-1"], 2, ("--port", "'-1'")),
+    ("athena local --port akia", ["athena", "local", "--port", AKIA], 2, ("--port", "[REDACTED]")),
+    (
+        "athena local --bucket Bad_Bucket!",
+        ["athena", "local", "--bucket", "Bad_Bucket!"],
+        2,
+        ("argument --bucket: expected an S3 bucket name", "'Bad_Bucket!'"),
+    ),
+    ("athena local --bucket akia", ["athena", "local", "--bucket", AKIA], 2, ("--bucket",)),
+    (
+        "athena local port in use",
+        ["athena", "local", "--port", "{busy_port}"],
+        1,
+        ("ara: error: cannot serve on 127.0.0.1:{busy_port}: ",),
+    ),
+    # compare
+    ("compare r1 r1", ["compare", "r1", "r1", "--duckdb", "{duckdb}"], 2, ("NEW='r1'", "same run")),
+    ("compare huge huge", ["compare", HUGE, HUGE, "--duckdb", "{duckdb}"], 2, ("same run",)),
+    (
+        "compare huge",
+        ["compare", "r1", HUGE, "--duckdb", "{duckdb}"],
+        1,
+        ("run xxxx", "…(100,000 chars) is not in dim_runs", "runs: r1, r2"),
+    ),
+    (
+        "compare ansi",
+        ["compare", "r1", ANSI, "--duckdb", "{duckdb}"],
+        1,
+        ("run \\x1b[31mred\\x1b[0m is not in dim_runs",),
+    ),
+    ("compare newline", ["compare", "a\nb", "r2", "--duckdb", "{duckdb}"], 1, ("run a\\nb is",)),
+    ("compare akia", ["compare", "r1", AKIA, "--duckdb", "{duckdb}"], 1, ("run [REDACTED] is",)),
+    (
+        "compare --rtol akia",
+        ["compare", "r1", "r2", "--duckdb", "{duckdb}", "--rtol", AKIA],
+        2,
+        ("argument --rtol: ", "[REDACTED]"),
+    ),
+    (
+        "report --compare r1 r1",
+        ["report", "--duckdb", "{duckdb}", "--out", "{scene}/report", "--compare", "r1", "r1"],
+        2,
+        ("--compare='r1'", "same run"),
+    ),
+    # any command: argparse's own messages
+    (
+        "sweep --runs akia",
+        ["sweep", "--root", "{root}", "--runs", AKIA],
+        2,
+        ("--runs", "[REDACTED]"),
+    ),
+    (
+        "bootstrap --statement-timeout jwt",
+        [
+            "athena",
+            "bootstrap",
+            "--root",
+            "s3://ara-bucket/x",
+            "--dry-run",
+            "--statement-timeout",
+            JWT,
+        ],
+        2,
+        ("argument --statement-timeout: ", "[REDACTED]"),
+    ),
+    ("command ansi", [f"{ANSI}sweep"], 2, ("invalid choice: '\\x1b[31mred",)),
+    ("command huge", [HUGE], 2, ("invalid choice: 'xxxx", "…(100,000 chars)' (choose from")),
+    ("no command", [], 2, ("the following arguments are required: COMMAND",)),
+]
+
+
+@dataclass
+class CliScene:
+    folder: Path
+    root: Path
+    duckdb: Path
+    busy_port: int
+
+    def fill(self, text: str) -> str:
+        for name, value in [
+            ("root", self.root),
+            ("duckdb", self.duckdb),
+            ("scene", self.folder),
+            ("busy_port", self.busy_port),
+        ]:
+            text = text.replace(f"{{{name}}}", str(value))
+        return text
+
+    def listing(self) -> list[tuple[str, int]]:
+        return listing(str(self.folder))
+
+
+@pytest.fixture(scope="module")
+def cli_scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliScene]:
+    import os
+    import socket
+
+    import duckdb
+
+    folder = tmp_path_factory.mktemp("cli")
+    root = folder / "warehouse"
+    (root / "_tmp").mkdir(parents=True)
+    spool = root / "_tmp" / ".spool-abcd1234.tmp"  # a killed writer's, 10 days old
+    spool.write_bytes(b"spool")
+    old = (datetime.now() - timedelta(days=10)).timestamp()
+    os.utime(spool, (old, old))
+    path = folder / "analytics.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "create table dim_runs (run_id varchar, run_status varchar, "
+            "config_fingerprint varchar, code_version varchar)"
+        )
+        con.execute("insert into dim_runs values ('r1', 'complete', 'f', 'c'), "
+                    "('r2', 'complete', 'f', 'd')")  # fmt: skip
+        con.execute(
+            "create table fct_point_outcomes (run_id varchar, point_index integer, "
+            "param_hash varchar, outcome_status varchar, metrics map(varchar, double), "
+            "params_json varchar)"
+        )
+    with socket.socket() as busy:  # a port in use: bound and listening
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        yield CliScene(folder, root, path, int(busy.getsockname()[1]))
+
+
+def _in_a_process(argv: list[str]) -> bool:
+    """``ara athena local`` serves until stopped when it accepts its arguments (as it did a
+    --port over 65535): it runs as a real process with a timeout, which fails the case."""
+    return argv[:2] == ["athena", "local"]
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``ara ARGV`` as (exit status, stdout, stderr)."""
+    if _in_a_process(argv):
+        import subprocess
+        import sys
+
+        ara = str(Path(sys.executable).with_name("ara"))
+        done = subprocess.run([ara, *argv], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout, done.stderr
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse's way out
+        status = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_error_line(name: str, status: int, out: str, err: str, folder: str = "") -> str:
+    """One ``ara: error:`` line, last; before it only argparse's usage (a usage error); no
+    traceback, no secret, no terminal escape, nothing echoed at length (``folder``, a temp
+    folder the line may name, counts as 8 characters: its length is the machine's). Returns
+    the line."""
+    lines = err.splitlines()
+    errors = [line for line in lines if line.startswith("ara: error:")]
+    assert len(errors) == 1 and lines[-1] == errors[0], f"{name}:\n{err}"
+    before = lines[:-1]
+    if status == 2 and before:  # the usage, as argparse prints it
+        assert before[0].startswith("usage: ara"), f"{name}:\n{err}"
+        assert all(line.startswith(" ") for line in before[1:]), f"{name}:\n{err}"
+    else:
+        assert before == [], f"{name}: more than the error line:\n{err}"
+    assert "Traceback" not in err and "unexpected error" not in err, f"{name}:\n{err}"
+    for secret in SECRETS:
+        assert secret not in out + err, f"{name} leaked {secret!r}:\n{out}\n{err}"
+    assert "\x1b" not in out + err, f"{name}: a raw terminal escape:\n{out!r}\n{err!r}"
+    length = len(errors[0].replace(folder, "/tmp/xyz") if folder else errors[0])
+    assert length < 300, f"{name}: a {length:,}-character error line"
+    return errors[0]
+
+
+def test_the_cli_table_holds_every_reported_case() -> None:
+    ids = [c[0] for c in CLI_CASES]
+    assert len(set(ids)) == len(ids)
+    reported = {
+        "cleanup --older-than 1000000000d",  # a traceback (OverflowError), exit 1
+        "cleanup --older-than akia",  # argparse echoed the key id
+        "athena local port in use",  # werkzeug's lines, no ara: error: line
+        "athena local --port 70000",  # served on 4464
+        "athena local --port -1",  # unexpected error: OverflowError, exit 1
+        "athena local --bucket Bad_Bucket!",  # unexpected error: ParamValidationError, exit 1
+        "compare huge",  # a 100,000-character run id echoed whole
+        "compare ansi",  # ANSI escapes passed to the terminal raw
+        "compare r1 r1",  # the same run twice, accepted silently
+    }
+    assert reported <= set(ids), reported - set(ids)
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "status", "shows"), CLI_CASES, ids=[c[0] for c in CLI_CASES]
+)
+def test_a_bad_argument_is_one_redacted_error_line_and_writes_nothing(
+    cli_scene: CliScene,
+    name: str,
+    argv: list[str],
+    status: int,
+    shows: tuple[str, ...],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every bad argument: the documented exit status (2 usage error, 1 a runtime failure),
+    one ``ara: error:`` line naming the flag and showing the value redacted, escaped and cut,
+    and nothing written (the old spool file a cleanup would remove is still there)."""
+    before = cli_scene.listing()
+    got, out, err = run_cli([cli_scene.fill(a) for a in argv], capsys)
+    assert got == status, f"{name}: exit {got}\n{err}"
+    line = assert_one_error_line(name, status, out, err, str(cli_scene.folder))
+    for fragment in shows:
+        assert cli_scene.fill(fragment) in line, f"{name}: {fragment!r} not in\n{line}"
+    if status == 2:
+        assert out == "", name
+    assert cli_scene.listing() == before, name
+
+
+def test_a_port_in_use_prints_no_werkzeug_lines(
+    cli_scene: CliScene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """werkzeug, binding the port itself, printed "Address already in use" and "Port … is in
+    use by another program" and exited 1 with no ``ara: error:`` line."""
+    status, out, err = run_cli(["athena", "local", "--port", str(cli_scene.busy_port)], capsys)
+    assert status == 1, err
+    line = assert_one_error_line("port in use", status, out, err)
+    assert line == (
+        f"ara: error: cannot serve on 127.0.0.1:{cli_scene.busy_port}: Address already in use"
+    )
+    assert "in use by another program" not in err and "export " not in out
+
+
+def test_the_cli_checks_can_fail(capsys: pytest.CaptureFixture[str]) -> None:
+    """The line checks above see what the tester reported: argparse's own two-line form, a
+    traceback, a secret, a raw escape, a 100,000-character echo, a werkzeug line."""
+    bad = [
+        "usage: ara cleanup [-h]\nara cleanup: error: argument --older-than: got 'x'\n",
+        "Traceback (most recent call last):\nOverflowError: x\nara: error: x\n",
+        f"ara: error: got '{AKIA}'\n",
+        f"ara: error: run {ANSI} is not in dim_runs\n",
+        f"ara: error: run {HUGE} is not in dim_runs\n",
+        "Address already in use\nara: error: cannot serve\n",
+    ]
+    for err in bad:
+        with pytest.raises(AssertionError):
+            assert_one_error_line("check", 1, "", err)

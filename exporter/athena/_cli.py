@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._console import EXIT_OK, HelpFormatter, begin, epilog, plural, shown
+from .._storage import _BUCKET
+from ..errors import ExporterError
 from ._manifest import DEFAULT_MANIFEST, REPAIR_MANIFEST, Statement, plan_bootstrap
 from ._partitions import partition_statements
 from ._runner import DEFAULT_PROGRESS_EVERY, AthenaRunner
@@ -27,6 +29,8 @@ from ._settings import (
 )
 
 __all__ = ["add_athena_commands"]
+
+MAX_PORT = 65_535
 
 
 def _stderr(line: str) -> None:
@@ -100,19 +104,19 @@ def _cmd_local(args: argparse.Namespace) -> int:
     try:
         from .local import ENV_FAIL, LocalAthena
     except ImportError as exc:  # the [local-athena] extra is not installed
-        _stderr(
+        raise ExporterError(
             f"ara athena local needs the local-athena extra (pip install "
             f"'athena-run-analytics[local-athena]'): {exc}"
-        )
-        return 1
+        ) from None
     begin(args)
     server = LocalAthena(port=args.port, region=args.region or "us-east-1")
     try:
-        server.start()
-    except OSError as exc:
-        _stderr(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}")
-        return 1
-    try:
+        try:
+            server.start()
+        except OSError as exc:  # the port is taken, or not ours to bind: a runtime failure
+            raise ExporterError(
+                f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}"
+            ) from None
         bucket = args.bucket
         s3 = server.client("s3")
         if server.region == "us-east-1":
@@ -133,9 +137,32 @@ def _cmd_local(args: argparse.Namespace) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     finally:
-        server.stop()
+        server.stop()  # also when it never served: its work folder goes
     _stderr("local Athena endpoint stopped")
     return EXIT_OK
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0..65535 (0: a free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(
+            f"expected a TCP port 0-{MAX_PORT} (0: a free one), got {text!r}"
+        )
+    return value
+
+
+def _bucket(text: str) -> str:
+    """An argparse type: a valid S3 bucket name (the rule :func:`exporter.open_root` checks)."""
+    if not _BUCKET.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            "expected an S3 bucket name: 3-63 of a-z 0-9 . -, starting and ending with a letter "
+            f"or digit, got {text!r}"
+        )
+    return text
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -295,10 +322,16 @@ def add_athena_commands(sub: argparse._SubParsersAction[Any]) -> None:
         "matching the regular expression in env ARA_ATHENA_LOCAL_FAIL end FAILED.",
     )
     p.add_argument(
-        "--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)"
+        "--port",
+        type=_port,
+        default=0,
+        help=f"TCP port on 127.0.0.1, 0-{MAX_PORT} (default 0: a free one)",
     )
     p.add_argument("--region", help="AWS region it answers as (default us-east-1)")
     p.add_argument(
-        "--bucket", default="ara-local", help="the bucket it creates (default ara-local)"
+        "--bucket",
+        type=_bucket,
+        default="ara-local",
+        help="the bucket it creates, a valid S3 bucket name (default ara-local)",
     )
     p.set_defaults(handler=_cmd_local)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._console import EXIT_OK, HelpFormatter, begin, epilog, number, plural
+from .._console import EXIT_OK, HelpFormatter, begin, echoed, epilog, number, plural
 from ..errors import ConfigError, InvalidFieldError, StorageError
 from ._summary import _METRIC_NAME, _first_line, _params_text, add_duckdb_argument, open_marts
 
@@ -27,6 +27,7 @@ __all__ = [
     "compare_runs",
     "comparison_lines",
     "read_matched_points",
+    "refuse_the_same_run",
 ]
 
 _RUN = """
@@ -129,13 +130,24 @@ def _run(con: Any, run_id: str, path: str) -> tuple[Any, ...]:
     row = con.execute(_RUN, [run_id]).fetchone()
     if row is None:
         known = [r[0] for r in con.execute("select run_id from dim_runs order by 1").fetchall()]
-        listed = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
-        raise RunNotFound(
-            f"run {run_id} is not in dim_runs of {path} "
+        listed = ", ".join(echoed(k) for k in known[:10]) + (
+            f" and {len(known) - 10} more" if len(known) > 10 else ""
+        )
+        raise RunNotFound(  # the run id as typed, escaped and cut: it may be anything
+            f"run {echoed(run_id)} is not in dim_runs of {echoed(path, limit=None)} "
             f"({'runs: ' + listed if known else 'no runs at all'}): check the run id, or build "
             "the marts after its export (`dbt build --target local`)"
         )
     return tuple(row)
+
+
+def refuse_the_same_run(base: str, new: str, field: str) -> None:
+    """A usage error (:class:`InvalidFieldError` naming ``field``) when ``base`` and ``new``
+    name the same run: a run compared with itself says nothing."""
+    if base == new:
+        raise InvalidFieldError(
+            field, new, "BASE and NEW are the same run: name two different runs to compare"
+        )
 
 
 def read_matched_points(
@@ -316,7 +328,8 @@ def comparison_lines(c: Comparison) -> list[str]:
     scope = f"metric {c.metric}" if c.metric else plural(len(c.changed_by_metric), "metric")
     status_changes = c.failed_to_succeeded + c.succeeded_to_failed
     lines = [
-        f"compare {c.new_run_id} (new) with {c.base_run_id} (base), points matched by param_hash",
+        f"compare {echoed(c.new_run_id, limit=None)} (new) with "
+        f"{echoed(c.base_run_id, limit=None)} (base), points matched by param_hash",
         f"  runs                base {c.base_status}, new {c.new_status}",
         f"  points              {number(c.matched)} matched, {number(c.only_in_base)} only in "
         f"base, {number(c.only_in_new)} only in new",
@@ -345,6 +358,7 @@ def comparison_lines(c: Comparison) -> list[str]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    refuse_the_same_run(args.base, args.new, "NEW")
     comparison = compare_runs(args.duckdb, args.base, args.new, metric=args.metric, rtol=args.rtol)
     begin(args)
     for line in comparison_lines(comparison):
@@ -373,7 +387,7 @@ def add_compare_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         "points that succeeded in both changed a metric beyond the tolerance (exact by "
         "default), the largest changes with their parameters, and whether the runs share "
         "config fingerprint and code version (docs/compare.md). Exits 1 when a run is not in "
-        "the marts.",
+        "the marts, 2 when BASE and NEW are the same run.",
         epilog=epilog(
             ".venv/bin/ara compare sir-baseline-20261128 sir-baseline-substeps-20261128",
             ".venv/bin/ara compare BASE NEW --metric attack_rate --rtol 1e-9",

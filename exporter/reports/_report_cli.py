@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 from .._console import HelpFormatter, begin, epilog
+from ._compare import refuse_the_same_run
 from ._compare_report import write_comparison_report
 from ._report import DEFAULT_METRIC, DEFAULT_OUT, write_report
 from ._summary import DEFAULT_GOAL, add_duckdb_argument
@@ -27,6 +28,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     goal = "max" if args.maximize else "min" if args.minimize else args.goal
     if args.compare:
         base, new = args.compare
+        refuse_the_same_run(base, new, "--compare")
         path = write_comparison_report(
             args.duckdb, args.out, base, new, metric=args.metric, axes=args.axes
         )
@@ -89,6 +91,6 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         default=None,
         help="draw the change of --metric from run BASE to run NEW (points matched by "
         "param_hash) next to both runs' surfaces, on its own page; exits 1 when a run is "
-        "not in the marts",
+        "not in the marts, 2 when BASE and NEW are the same run",
     )
     p.set_defaults(handler=_cmd_report)

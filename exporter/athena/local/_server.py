@@ -101,7 +101,8 @@ class LocalAthena:
     statement it matches end FAILED with a stated reason, before anything runs.
     ``fail_at`` = n (set it any time; in-process use) fails the n-th statement submitted from
     then on, counted in ``submitted``, and that one only: a test walks a build statement by
-    statement with it.
+    statement with it. ``fail_when`` (in-process use) is asked of every statement, with its
+    count and text: the statements it answers True fail the same way.
     """
 
     def __init__(
@@ -118,6 +119,7 @@ class LocalAthena:
         self.region = region
         self.fail_pattern = fail_pattern
         self.fail_at: int | None = None
+        self.fail_when: Callable[[int, str], bool] | None = None
         self.submitted = 0
         self.clock = clock
         self._own_workdir = workdir is None
@@ -152,25 +154,42 @@ class LocalAthena:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LocalAthena:
+        """Serve on 127.0.0.1:``port`` (0: a free port; ``port`` is then the one taken).
+
+        A port outside 0..65535 is a ValueError; a port that cannot be bound (in use, not
+        permitted) raises the bind's OSError, and nothing is printed: werkzeug, left to bind
+        it, would print its own lines and exit the process, so the socket is bound here.
+        """
+        import socket
+
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
             create_backend_app,
         )
-        from werkzeug.serving import make_server
+        from werkzeug.serving import LISTEN_QUEUE, make_server
 
         class QuietHandler(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass  # one line per request would drown the CLI's output
 
+        if isinstance(self.port, bool) or not isinstance(self.port, int):
+            raise ValueError(f"port must be an int 0-65535, got {self.port!r}")
+        if not 0 <= self.port <= 65_535:
+            raise ValueError(f"port must be 0-65535, got {self.port}")
         moto_app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            "127.0.0.1",
-            self.port,
-            self._wsgi(moto_app),
-            threaded=True,
-            request_handler=QuietHandler,
-        )
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+            sock.bind(("127.0.0.1", self.port))
+            sock.listen(LISTEN_QUEUE)
+            self._server = make_server(  # serves a duplicate of the listening socket
+                "127.0.0.1",
+                self.port,
+                self._wsgi(moto_app),
+                threaded=True,
+                request_handler=QuietHandler,
+                fd=sock.fileno(),
+            )
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -314,13 +333,15 @@ class LocalAthena:
         with self._lock:
             self.submitted += 1
             nth = self.submitted
-        if self.fail_at is not None and nth == self.fail_at:
+        if (self.fail_at is not None and nth == self.fail_at) or (
+            self.fail_when is not None and self.fail_when(nth, sql)
+        ):
             self._finish(
                 query,
                 error=AthenaQueryError(
                     "INJECTED_FAILURE",
-                    f"statement {nth} of the ones counted since fail_at was set: failed on "
-                    "purpose by the local Athena endpoint, nothing was executed",
+                    f"statement {nth} of the ones counted since fail_at or fail_when was set: "
+                    "failed on purpose by the local Athena endpoint, nothing was executed",
                 ),
             )
             return {"QueryExecutionId": query.query_id}
