@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "AWS_KEY_ID_PREFIXES",
     "COMPOUND_ENDINGS",
     "CREDENTIAL_PAIRS",
     "CREDENTIAL_WORDS",
@@ -128,7 +129,31 @@ _ALLOWED_NAMES: set[str] = {
 MAX_DEPTH = 100
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|[0-9]|\b|_|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-_AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA)[A-Z0-9]{16}(?![A-Z0-9])")
+#: Every prefix of an AWS unique id (IAM User Guide, "IAM identifiers", unique identifiers):
+#: access key (AKIA), temporary STS access key (ASIA), STS bearer token (ABIA),
+#: context-specific credential (ACCA), user (AIDA), group (AGPA), role (AROA), instance
+#: profile (AIPA), managed policy (ANPA) and its version (ANVA), public key (APKA),
+#: certificate (ASCA); 16 of A-Z 0-9 follow. The one list the guard's shape
+#: (:func:`credential_shape`), the redaction (:func:`redact`) and the cheap first scan
+#: (:func:`might_hold_secret`) are built from.
+AWS_KEY_ID_PREFIXES: tuple[str, ...] = (
+    "ABIA",
+    "ACCA",
+    "AGPA",
+    "AIDA",
+    "AIPA",
+    "AKIA",
+    "ANPA",
+    "ANVA",
+    "APKA",
+    "AROA",
+    "ASCA",
+    "ASIA",
+)
+_KEY_ID_PREFIX = "(?:" + "|".join(AWS_KEY_ID_PREFIXES) + ")"
+#: An AWS key id: a prefix and 16 of A-Z 0-9, not inside a longer run of them.
+_KEY_ID = rf"(?<![A-Z0-9]){_KEY_ID_PREFIX}[A-Z0-9]{{16}}(?![A-Z0-9])"
+_AWS_KEY_ID = re.compile(_KEY_ID)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]*@")
 _PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
@@ -192,7 +217,7 @@ sensitive_name = _sensitive_key
 
 
 _MAYBE_SECRET = re.compile(
-    r"A[KSRIG][IP]A|eyJ|://|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]"
+    _KEY_ID_PREFIX + r"|eyJ|://|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc]"
 )
 
 
@@ -229,7 +254,7 @@ _PAIR_VALUE = re.compile(_VALUE)
 _SECRET_IN_TEXT = re.compile(
     r"(?i:\b(?:bearer|digest)\s+[A-Za-z0-9._~+/=-]{3,})"
     r"|(?i:\bbasic)\s+(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{6,}={0,2}"
-    r"|(?<![A-Z0-9])(?:AKIA|ASIA|AROA|AIDA|AGPA)[A-Z0-9]{16}(?![A-Z0-9])"
+    rf"|{_KEY_ID}"
     r"|\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
 )

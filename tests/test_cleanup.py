@@ -241,6 +241,55 @@ def test_cleanup_removes_exactly_the_stale_leftovers_of_killed_writers(
     assert again.removed == () and again.young == young
 
 
+def test_a_spool_exactly_older_than_old_is_kept(root: str, endpoint: str | None) -> None:
+    """The limit is strict ("older than"): a spool file whose age is exactly the limit is young
+    and stays; one second later it goes. Locally the mtime is set to ``NOW - LIMIT``; on S3
+    (where nothing sets LastModified) ``now`` is the LastModified the listing reports, plus the
+    limit."""
+    rel = f"_tmp/{COPIED_SPOOLS[0]}"
+    _put(root, endpoint, rel, b"12345", mtime=(NOW - LIMIT).timestamp())
+    if endpoint is None:
+        stamp = NOW - LIMIT
+    else:
+        bucket, prefix = _split(root)
+        listed = s3_client(endpoint).list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/_tmp/")
+        (obj,) = listed["Contents"]
+        stamp = obj["LastModified"]
+    before = listing(root, endpoint)
+    assert len(before) == 1
+
+    at_limit = cleanup_spool(root, LIMIT, now=stamp + LIMIT)
+    assert (at_limit.removed, at_limit.young, at_limit.foreign) == ((), 1, 0)
+    assert listing(root, endpoint) == before
+
+    later = cleanup_spool(root, LIMIT, now=stamp + LIMIT + timedelta(seconds=1))
+    assert [(i.kind, i.uri, i.age) for i in later.removed] == [
+        ("spool", _uri(root, rel), LIMIT + timedelta(seconds=1))
+    ]
+    assert later.young == 0 and listing(root, endpoint) == []
+
+
+def test_an_upload_exactly_older_than_old_is_kept(s3_bucket: str, moto: Any) -> None:
+    """The same strict limit for an incomplete multipart upload on S3, aged from the Initiated
+    time the listing reports."""
+    root = f"s3://{s3_bucket}/exports"
+    key = "exports/outcomes/run_date=2026-11-23/run_id=k1/shard-00003.parquet"
+    client = s3_client(moto.endpoint)
+    upload_id = client.create_multipart_upload(Bucket=s3_bucket, Key=key)["UploadId"]
+    (upload,) = client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]
+    stamp = upload["Initiated"]
+
+    at_limit = cleanup_spool(root, LIMIT, now=stamp + LIMIT)
+    assert (at_limit.removed, at_limit.young, at_limit.foreign) == ((), 1, 0)
+    assert _uploads(root, moto.endpoint) == [(key, upload_id)]
+
+    later = cleanup_spool(root, LIMIT, now=stamp + LIMIT + timedelta(seconds=1))
+    assert [(i.kind, i.uri, i.upload_id, i.age) for i in later.removed] == [
+        ("upload", f"s3://{s3_bucket}/{key}", upload_id, LIMIT + timedelta(seconds=1))
+    ]
+    assert later.young == 0 and _uploads(root, moto.endpoint) == []
+
+
 def test_the_cli_lists_then_removes_and_prints_a_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

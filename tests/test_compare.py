@@ -5,11 +5,17 @@
 Every expected count and delta is written here literally, from the values handed to the
 exporter; none is computed with the product's code. The athena target's equality with the local
 one is tests/test_athena_emulation.py's (the mart is in PROJECT_MODELS and MARTS there).
+
+The corner cases of ``compare_runs`` (equal changes, a metric one run lacks, repeated
+parameters) run over a stand-in DuckDB file with only the mart columns the command reads (the
+``stand_in`` fixture), checked against the real marts' columns and types.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -294,6 +300,254 @@ def test_ara_compare_exit_statuses(built: Dbt, capsys: pytest.CaptureFixture[str
     assert "param_hash" in capsys.readouterr().out
     missing = str(built.workdir / "missing.duckdb")
     assert main(["compare", BASE, CHANGED, "--duckdb", missing]) == 1
+
+
+# ------------------------------------------------- compare_runs over a stand-in for the marts
+
+#: The columns ``ara compare`` reads from the marts (exporter/reports/_compare.py ``_RUN`` and
+#: ``_MATCHED``), with the types the local target builds them with (models/marts/dim_runs.sql,
+#: fct_point_outcomes.sql); test_the_stand_in_has_the_real_marts_columns checks them against
+#: the dbt build of this module.
+STAND_IN_COLUMNS: dict[str, dict[str, str]] = {
+    "dim_runs": {
+        "run_id": "VARCHAR",
+        "run_status": "VARCHAR",
+        "config_fingerprint": "VARCHAR",
+        "code_version": "VARCHAR",
+    },
+    "fct_point_outcomes": {
+        "run_id": "VARCHAR",
+        "point_index": "BIGINT",
+        "param_hash": "VARCHAR",
+        "outcome_status": "VARCHAR",
+        "metrics": "MAP(VARCHAR, DOUBLE)",
+        "params_json": "VARCHAR",
+    },
+}
+#: run id -> points in point_index order: (parameter x, metrics, or None for a failed point)
+STAND_IN_RUNS: dict[str, list[tuple[int, dict[str, float] | None]]] = {
+    # points 1 and 2 change peak by the same absolute amount (+10 and -10), point 3 by +5
+    "tie-base": [(0, {"peak": 10.0}), (1, {"peak": 100.0}), (2, {"peak": 50.0}), (3, {"peak": 7})],
+    "tie-new": [(0, {"peak": 10.0}), (1, {"peak": 110.0}), (2, {"peak": 40.0}), (3, {"peak": 12})],
+    # metric extra: only the base run has it at point 0, only the new run at point 1, neither
+    # at point 2; point 3 failed in the base run (a status change, not a metric change)
+    "absent-base": [
+        (0, {"peak": 1.0, "extra": 5.0}),
+        (1, {"peak": 2.0}),
+        (2, {"peak": 3.0}),
+        (3, None),
+    ],
+    "absent-new": [
+        (0, {"peak": 1.0}),
+        (1, {"peak": 2.0, "extra": 3.0}),
+        (2, {"peak": 3.0}),
+        (3, {"peak": 4.0, "extra": 1.0}),
+    ],
+    # x = 0 three times in the base run, twice in the new run: the k-th matches the k-th
+    "repeat-base": [(0, {"peak": 1.0}), (0, {"peak": 2.0}), (0, {"peak": 3.0}), (1, {"peak": 4})],
+    "repeat-new": [(0, {"peak": 1.0}), (0, {"peak": 2.0}), (1, {"peak": 4.0})],
+}
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A DuckDB file holding only what ``ara compare`` reads of the marts: ``dim_runs`` and
+    ``fct_point_outcomes`` with the columns of STAND_IN_COLUMNS (names and types as dbt builds
+    them) and the hand-written rows of STAND_IN_RUNS.
+
+    A stand-in rather than more runs in the ``built`` module fixture: these cases (equal
+    changes, a metric one run lacks, repeated parameters) need no export and no dbt build, so
+    they run in milliseconds and each can be re-run alone; the mart's own matching is the
+    built fixture's (and fct_point_comparisons' unit tests). ``param_hash`` is the SHA-256 of
+    the parameters' JSON, as the exporter's is of their canonical JSON.
+    """
+    import duckdb
+
+    path = tmp_path_factory.mktemp("compare_stand_in") / "marts.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for table, columns in STAND_IN_COLUMNS.items():
+            typed = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+            con.execute(f"create table {table} ({typed})")
+        for run_id, points in STAND_IN_RUNS.items():
+            con.execute(
+                "insert into dim_runs values (?, 'complete', ?, 'code-1')", [run_id, f"fp-{run_id}"]
+            )
+            for index, (x, metrics) in enumerate(points):
+                params = json.dumps({"model": "stand-in", "x": x}, separators=(",", ":"))
+                con.execute(
+                    "insert into fct_point_outcomes values "
+                    "(?, ?, ?, ?, map(?::varchar[], ?::double[]), ?)",
+                    [
+                        run_id,
+                        index,
+                        hashlib.sha256(params.encode()).hexdigest(),
+                        "failed" if metrics is None else "succeeded",
+                        list(metrics or {}),
+                        list((metrics or {}).values()),
+                        params,
+                    ],
+                )
+    return str(path)
+
+
+def test_the_stand_in_has_the_real_marts_columns(built: Dbt, stand_in: str) -> None:
+    import duckdb
+
+    sql = "select table_name, column_name, data_type from information_schema.columns"
+    real = {(t, c): kind for t, c, kind in built.query(sql)}
+    with duckdb.connect(stand_in, read_only=True) as con:
+        rows = con.sql(sql).fetchall()
+    assert {(t, c): kind for t, c, kind in rows} == {
+        (t, c): kind for t, columns in STAND_IN_COLUMNS.items() for c, kind in columns.items()
+    }
+    for table, column, kind in rows:
+        assert real.get((table, column)) == kind, (table, column)
+
+
+def test_equal_changes_are_listed_lowest_point_first(stand_in: str) -> None:
+    c = compare_runs(stand_in, "tie-base", "tie-new", metric="peak")
+    assert c.changed_points == 3
+    assert [(ch.base_index, ch.base, ch.new) for ch in c.largest] == [
+        (1, 100.0, 110.0),
+        (2, 50.0, 40.0),
+        (3, 7.0, 12.0),
+    ]
+    text = comparison_lines(c)
+    assert text[text.index("  largest changes") + 1 :][:3] == [
+        "    peak 100 -> 110 (+10, +10%) at point 1 (x 1)",
+        "    peak 50 -> 40 (-10, -20%) at point 2 (x 2)",
+        "    peak 7 -> 12 (+5, +71.43%) at point 3 (x 3)",
+    ]
+    # without --metric, the largest change of each metric: of the two equal ones, point 1
+    (largest,) = compare_runs(stand_in, "tie-base", "tie-new").largest
+    assert (largest.metric, largest.base_index) == ("peak", 1)
+
+
+def test_equal_changes_rank_by_point_whatever_order_they_come_in() -> None:
+    """``compare_runs`` collects the changes in point order (the SQL orders the points), so
+    only this direct call shows the tie-break itself: the ranking must not depend on the
+    order it is handed."""
+    from exporter.reports._compare import MetricChange, _largest
+
+    params = {"x": 0}
+    changes = [
+        MetricChange("peak", 4, 4, params, 50.0, 40.0),
+        MetricChange("peak", 9, 9, params, 1.0, 2.0),
+        MetricChange("peak", 1, 1, params, 100.0, 110.0),
+        MetricChange("peak", 6, 6, params, 5.0, None),
+    ]
+    ranked = [(ch.base_index, ch.change) for ch in _largest(changes, "peak", 5)]
+    assert ranked == [(6, None), (1, 10.0), (4, -10.0), (9, 1.0)]
+    assert [ch.base_index for ch in _largest(changes[:3], None, 5)] == [1]
+
+
+def test_a_metric_only_one_run_has_counts_as_changed(stand_in: str) -> None:
+    c = compare_runs(stand_in, "absent-base", "absent-new")
+    assert (c.matched, c.succeeded_in_both, c.failed_to_succeeded) == (4, 3, 1)
+    assert c.changed_points == 2  # points 0 and 1; point 2 has extra in neither run
+    assert c.changed_by_metric == {"extra": 2, "peak": 0}
+    only = compare_runs(stand_in, "absent-base", "absent-new", metric="extra")
+    assert [(ch.base_index, ch.base, ch.new, ch.change) for ch in only.largest] == [
+        (0, 5.0, None, None),
+        (1, None, 3.0, None),
+    ]
+    text = comparison_lines(only)
+    assert "    extra 5 -> absent at point 0 (x 0)" in text
+    assert "    extra absent -> 3 at point 1 (x 1)" in text
+    assert "  changed             2 of 3 points succeeded in both (exact, metric extra)" in text
+    # a tolerance does not hide a value that is missing
+    assert compare_runs(stand_in, "absent-base", "absent-new", rtol=10.0).changed_points == 2
+
+
+def test_repeated_parameters_match_by_occurrence(stand_in: str) -> None:
+    c = compare_runs(stand_in, "repeat-base", "repeat-new")
+    assert [(p.base_index, p.new_index) for p in c.points] == [(0, 0), (1, 1), (2, None), (3, 2)]
+    assert (c.matched, c.only_in_base, c.only_in_new, c.changed_points) == (3, 1, 0, 0)
+    assert [dict(p.base_metrics) for p in c.points] == [
+        {"peak": 1.0},
+        {"peak": 2.0},
+        {"peak": 3.0},
+        {"peak": 4.0},
+    ]
+    back = compare_runs(stand_in, "repeat-new", "repeat-base")
+    pairs = [(p.base_index, p.new_index) for p in back.points]
+    assert len(pairs) == 4 and set(pairs) == {(0, 0), (1, 1), (2, 3), (None, 2)}
+    assert (back.matched, back.only_in_base, back.only_in_new) == (3, 0, 1)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A DuckDB file whose ``dim_runs`` holds runs r1 and r2 (no points): enough for the
+    command's refusals, which come before any point is read."""
+    import duckdb
+
+    path = tmp_path_factory.mktemp("compare_two_runs") / "marts.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "create table dim_runs (run_id varchar, run_status varchar, "
+            "config_fingerprint varchar, code_version varchar)"
+        )
+        con.execute("insert into dim_runs values ('r1', 'complete', 'f', 'c'), "
+                    "('r2', 'complete', 'f', 'd')")  # fmt: skip
+        con.execute(
+            "create table fct_point_outcomes (run_id varchar, point_index bigint, "
+            "param_hash varchar, outcome_status varchar, metrics map(varchar, double), "
+            "params_json varchar)"
+        )
+    return str(path)
+
+
+def test_the_same_run_twice_is_a_usage_error(
+    two_runs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ara compare X X`` compared a run with itself and said nothing changed; it is a usage
+    error (exit 2) before the marts are read, and so is ``ara report --compare X X``."""
+    assert main(["compare", "r1", "r1", "--duckdb", two_runs]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "ara: error: NEW='r1': BASE and NEW are the same run: name two different runs to compare"
+    ]
+    out = tmp_path / "report"
+    report = ["report", "--duckdb", two_runs, "--out", str(out)]
+    assert main([*report, "--compare", "r1", "r1"]) == 2
+    err = capsys.readouterr().err
+    assert "ara: error: --compare='r1': BASE and NEW are the same run" in err
+    assert not out.exists()
+    missing = str(tmp_path / "missing.duckdb")  # refused before the file is looked for
+    assert main(["compare", "no-such", "no-such", "--duckdb", missing]) == 2
+
+
+@pytest.mark.parametrize(
+    ("run_id", "shown"),
+    [
+        ("\x1b[31mred\x1b[0m", "run \\x1b[31mred\\x1b[0m is not in dim_runs of "),
+        ("a\r\nb", "run a\\r\\nb is not in dim_runs of "),
+        ("y" * 100_000, "run " + "y" * 80 + "…(100,000 chars) is not in dim_runs of "),
+    ],
+    ids=["ansi", "newline", "100k"],
+)
+def test_a_missing_run_is_echoed_escaped_and_cut(
+    two_runs: str, capsys: pytest.CaptureFixture[str], run_id: str, shown: str
+) -> None:
+    """The run id as typed was echoed whole and raw: 100,000 characters, or ANSI escapes that
+    recoloured (or cleared) the terminal."""
+    assert main(["compare", "r1", run_id, "--duckdb", two_runs]) == 1
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"ara: error: {shown}{two_runs} (runs: r1, r2): "), line
+    assert "\x1b" not in captured.err and "\r" not in captured.err
+    assert len(line) < 300 + len(two_runs)
+
+
+def test_the_comparison_header_escapes_run_ids(two_runs: str) -> None:
+    """Run ids come from the marts: one with an escape in it prints escaped."""
+    import dataclasses
+
+    c = dataclasses.replace(compare_runs(two_runs, "r1", "r2"), new_run_id="new\x1b[2J")
+    assert comparison_lines(c)[0] == (
+        "compare new\\x1b[2J (new) with r1 (base), points matched by param_hash"
+    )
 
 
 # --------------------------------------------------------------------------- the report page

@@ -49,6 +49,7 @@ def test_build_passes_models_data_tests_and_unit_tests(built: Built) -> None:
         "effective_params_point_is_unique",
         "unique_stg_sweep__run_contexts_run_id",
         "dim_runs_derives_status_from_planned_and_observed",
+        "fct_point_comparisons_presence_of_an_uneven_pair",
     ):
         assert node in results, f"{node} did not run"
 
