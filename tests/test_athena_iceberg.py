@@ -316,6 +316,52 @@ def test_ctas_with_no_data_and_what_fails(endpoint: LocalAthena, db: str) -> Non
     )
 
 
+def test_a_write_of_exactly_100_partitions_succeeds(endpoint: LocalAthena, db: str) -> None:
+    """Athena limits a CTAS to 100 partitions and an INSERT INTO to adding at most 100 ("Use
+    CTAS and INSERT INTO to work around the 100 partition limit",
+    https://docs.aws.amazon.com/athena/latest/ug/ctas-insert-into.html): an Iceberg CTAS,
+    INSERT or MERGE writing exactly 100 partitions succeeds; 101 fail with
+    ICEBERG_TOO_MANY_OPEN_PARTITIONS (the CTAS in the test above) and change nothing."""
+    hundred = [("2026-01-01", f"r{i}", "x", i, 1.0) for i in range(100)]
+    created = run(endpoint, ctas(db, "m", hundred), db)  # partitioned by (run_date, run_id)
+    assert created["update_count"] == 100
+    assert len(rows(endpoint, f'select partition from "{db}"."m$partitions"', db)) == 100
+    more = [("2026-01-02", f"r{i}", "x", i, 2.0) for i in range(100)]
+    inserted = run(endpoint, f'insert into "{db}"."m" select * from (values {values(*more)})', db)
+    assert inserted["update_count"] == 100
+    # every row of 2026-01-02 updated: a delete file and a data file in each of 100 partitions
+    source = f'select run_id, run_date from "{db}"."m" where run_date = date \'2026-01-02\''
+    merged = run(
+        endpoint,
+        f'merge into "{db}"."m" t using ({source}) s '
+        "on t.run_id = s.run_id and t.run_date = s.run_date "
+        "when matched then update set value = 3e0",
+        db,
+    )
+    assert merged["update_count"] == 100
+    summary = f'select run_date, count(*), sum(value) from "{db}"."m" group by 1'
+    assert rows(endpoint, summary, db) == [
+        ("2026-01-01", "100", "100.0"),
+        ("2026-01-02", "100", "300.0"),
+    ]
+    head = pointer(endpoint, db, "m")
+    one_more = [("2026-01-03", f"r{i}", "x", i, 1.0) for i in range(101)]
+    reason = fails(
+        endpoint, f'insert into "{db}"."m" select * from (values {values(*one_more)})', db
+    )
+    assert reason.startswith("ICEBERG_TOO_MANY_OPEN_PARTITIONS")
+    reason = fails(
+        endpoint,
+        f"merge into \"{db}\".\"m\" t using ({source} union all select 'new', date '2026-01-09') s "
+        "on t.run_id = s.run_id and t.run_date = s.run_date "
+        "when matched then update set value = 4e0 "
+        "when not matched then insert (run_date, run_id) values (s.run_date, s.run_id)",
+        db,
+    )
+    assert reason.startswith("ICEBERG_TOO_MANY_OPEN_PARTITIONS")
+    assert pointer(endpoint, db, "m") == head
+
+
 # --- INSERT, MERGE, DELETE -----------------------------------------------------------------
 
 
@@ -463,6 +509,43 @@ def test_failures_leave_rows_and_pointer_unchanged(endpoint: LocalAthena, db: st
     endpoint.engine.commit_hook = None
     unchanged()
     assert keys_under(endpoint, bucket, "tables/m/") > objects  # its files are orphans
+
+
+def test_the_metadata_object_is_written_before_the_pointer_moves(
+    endpoint: LocalAthena, db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit writes the new metadata object first and then swaps the catalog's pointer to it
+    (Iceberg spec, "Metastore Tables": https://iceberg.apache.org/spec/#metastore-tables): when
+    the metadata object cannot be written, the statement fails and the Glue table's
+    metadata_location and rows are as before; a CTAS creates no table."""
+    make(endpoint, db, "m", BASE)
+    run(endpoint, ctas(db, "m__ara_stage", STAGE, partitioning="ARRAY[]"), db)
+    before_rows, before_ptr = table_rows(endpoint, db, "m"), pointer(endpoint, db, "m")
+    assert endpoint.engine is not None
+    catalog = endpoint.engine.catalog
+    put_bytes = catalog.put_bytes
+
+    def failing_metadata_put(url: str, body: bytes) -> None:
+        if url.endswith(".metadata.json"):
+            raise RuntimeError(f"S3 PutObject failed: {url}")
+        put_bytes(url, body)  # query results
+
+    monkeypatch.setattr(catalog, "put_bytes", failing_metadata_put)
+    new_row = values(("2026-12-01", "r8", "x", 8, 1.0))
+    for sql in (
+        f'insert into "{db}"."m" select * from (values {new_row})',
+        lead_merge(db, "m"),
+        f'delete from "{db}"."m" where run_id = \'r1\'',
+    ):
+        assert fails(endpoint, sql, db).startswith("GENERIC_INTERNAL_ERROR"), sql
+        assert pointer(endpoint, db, "m") == before_ptr, sql
+        assert table_rows(endpoint, db, "m") == before_rows, sql
+    assert fails(endpoint, ctas(db, "n", BASE), db).startswith("GENERIC_INTERNAL_ERROR")
+    assert fails(endpoint, f'select * from "{db}"."n"', db).startswith("TABLE_NOT_FOUND")
+    monkeypatch.undo()
+    run(endpoint, f'delete from "{db}"."m" where run_id = \'r1\'', db)
+    assert pointer(endpoint, db, "m") != before_ptr
+    assert len(table_rows(endpoint, db, "m")) == len(before_rows) - 2
 
 
 def test_a_commit_whose_base_moved_is_refused(endpoint: LocalAthena, db: str) -> None:

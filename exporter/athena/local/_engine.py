@@ -44,7 +44,7 @@ from ._catalog import (
     trino_type_of,
     view_sql,
 )
-from ._functions import unsupported_function
+from ._functions import refused_call, unsupported_function
 from ._iceberg import (
     Meta,
     check_iceberg_type,
@@ -382,7 +382,11 @@ class Engine:
             raise AthenaQueryError("SYNTAX_ERROR", str(exc).splitlines()[0]) from None
         if len(statements) != 1:
             raise AthenaQueryError("SYNTAX_ERROR", "Only one sql statement is allowed")
-        return cast(exp.Expression, statements[0])
+        tree = cast(exp.Expression, statements[0])
+        refused = refused_call(tree, sql)  # by the names as written, before any rewriting
+        if refused is not None:
+            raise AthenaQueryError(*refused)
+        return tree
 
     def _prepare(self, tree: exp.Expression, ctx: _Context, default_db: str) -> str:
         """Checks the functions, loads the tables it reads into DuckDB, returns DuckDB SQL."""
