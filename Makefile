@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo demo-athena test test-clock test-athena-faults faults lint bench bench-dbt bench-lambda lambda clean
+.PHONY: help install demo demo-athena test test-clock test-athena-faults test-athena-faults-full faults lint bench bench-dbt bench-lambda lambda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -68,21 +68,26 @@ demo-athena: $(STAMP) ## the Athena path offline: local endpoint, bootstrap, swe
 	echo "stopping the local Athena endpoint (its data was in memory)"
 
 test: $(STAMP) ## the test suite but the Athena fault walks (timestamp tests once more under a non-UTC zone)
-	$(BIN)/pytest -q -n 2 --dist loadfile -m "not athena_faults"   # 2 workers, a test file each
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not athena_faults" --durations=25   # 2 workers, a file each
 	TZ=America/New_York $(BIN)/pytest -q tests/test_export.py tests/test_validation.py \
 		-k "timestamp or midnight or aware or next_day"
 
-test-clock: $(STAMP) ## the whole suite again with the clock 400 days ahead (Debian's faketime)
+test-clock: $(STAMP) ## the whole suite again, clock 400 days ahead (Debian's faketime), last test first
 	@command -v faketime >/dev/null || { echo "test-clock needs faketime (apt-get install faketime)"; exit 1; }
-	faketime '+400 days' $(BIN)/pytest -q -n 2 --dist loadfile -m "not athena_faults"
+	ARA_TEST_ORDER=reverse faketime '+400 days' $(BIN)/pytest -q -n 2 --dist loadfile \
+		-m "not athena_faults" --durations=10
 
 faults: $(STAMP) ## the fault suite, heavier: 30 SIGKILLs per root, 1000 examples per property
 	ARA_FAULT_KILLS=30 ARA_FAULT_EXAMPLES=1000 $(BIN)/pytest -q tests/test_faults_*.py
 
-FAULT_STRIDE ?= 4
-test-athena-faults: $(STAMP) ## Athena builds failed at every FAULT_STRIDE-th statement (4; 1: all), 20 builds compacted (~35 min)
+test-athena-faults: $(STAMP) ## Athena builds failed once at each kind of statement, 20 builds compacted, last test first (CI)
+	ARA_TEST_ORDER=reverse ARA_ATHENA_COMPACTION_BUILDS=20 $(BIN)/pytest -q -n 2 --dist loadfile \
+		-m athena_faults --durations=10
+
+FAULT_STRIDE ?= 1
+test-athena-faults-full: $(STAMP) ## the Athena fault walks at every FAULT_STRIDE-th statement (1: every one; hours)
 	ARA_ATHENA_FAULT_STRIDE=$(FAULT_STRIDE) ARA_ATHENA_COMPACTION_BUILDS=20 $(BIN)/pytest -q -n 2 \
-		--dist loadfile -m athena_faults
+		--dist loadfile -m athena_faults --durations=10
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .

@@ -9,12 +9,15 @@ full refresh is swapped in whole, every mart a failed build touched is restored 
 OPTIMIZE and VACUUM keep the files few. Here, against the endpoint (S3 and Glue from moto, its
 Iceberg tables committed all or nothing as Iceberg's are):
 
-* a build made to fail at its 1st, 2nd, … statement (``LocalAthena.fail_at``; dbt runs with one
+* a build made to fail at one of its statements (``LocalAthena.fail_when``; dbt runs with one
   thread, so the k-th statement is the same in every attempt) fails and leaves every mart with
   exactly the rows it had; the build that passes equals a local full build of the same
-  exports. The same for ``--full-refresh``. These modules (marker ``athena_faults``) take
-  ``make test-athena-faults`` (in CI; ~35 min): every 4th statement, ``FAULT_STRIDE=1`` every
-  one; run directly, every STRIDE-th (env ARA_ATHENA_FAULT_STRIDE, default 48).
+  exports. The same for ``--full-refresh``. Which statements fail: by default the first
+  statement of each kind (:func:`walk_kind`: a view, a backup or stage CTAS, the MERGE,
+  OPTIMIZE, a data test, …, before or after the build's first mart write), one build each,
+  until a build meets no kind it has not failed (``make test-athena-faults``, in CI); with env
+  ARA_ATHENA_FAULT_STRIDE=N every N-th statement (``make test-athena-faults-full``: N=1,
+  every one). These modules have the marker ``athena_faults``: not in ``make test``.
 * a reader querying the marts in a loop during a passing, a failing and a full-refresh build
   never sees fewer runs than before;
 * after 20 incremental builds of one new run each (``make test-athena-faults``; 3 when run
@@ -29,8 +32,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,8 +58,13 @@ RAW_DB = "sweep_analytics"
 #: the run window: 2026-11-21 on (sir-baseline, 2026-11-20, is outside it)
 AS_OF = "2026-11-23"
 LOOKBACK_DAYS = 2
-#: every STRIDE-th statement of a build is made to fail (1: every one)
-STRIDE = max(1, int(os.environ.get("ARA_ATHENA_FAULT_STRIDE", "48")))
+#: every STRIDE-th statement of a build is made to fail (1: every one); None: the first
+#: statement of each kind (walk_kind)
+STRIDE = (
+    max(1, int(os.environ["ARA_ATHENA_FAULT_STRIDE"]))
+    if os.environ.get("ARA_ATHENA_FAULT_STRIDE")
+    else None
+)
 #: incremental builds of one new run each before the files are counted (the issue's 20: make
 #: test-athena-faults; fewer in make test, already more than OPTIMIZE's thresholds need to fail)
 BUILDS = max(1, int(os.environ.get("ARA_ATHENA_COMPACTION_BUILDS", "3")))
@@ -90,14 +99,19 @@ class Scene:
             assert state == "SUCCEEDED", reason
 
     def build(
-        self, *args: str, fail_at: int | None = None, fail_pattern: str | None = None
+        self,
+        *args: str,
+        fail_at: int | None = None,
+        fail_pattern: str | None = None,
+        fail_when: Callable[[int, str], bool] | None = None,
     ) -> tuple[int, int, str]:
         """(exit status, statements submitted, output) of `dbt build --target athena` on one
-        thread, its `fail_at`-th statement (if any), or those `fail_pattern` matches, made to
-        fail."""
+        thread, its `fail_at`-th statement (if any), those `fail_pattern` matches or those
+        `fail_when` answers True for, made to fail."""
         self.endpoint.submitted = 0
         self.endpoint.fail_at = fail_at
         self.endpoint.fail_pattern = fail_pattern
+        self.endpoint.fail_when = fail_when
         try:
             proc = self.athena.run(
                 "build", "--target", "athena", "--threads", "1", *args, check=False
@@ -105,6 +119,7 @@ class Scene:
         finally:
             self.endpoint.fail_at = None
             self.endpoint.fail_pattern = None
+            self.endpoint.fail_when = None
         return proc.returncode, self.endpoint.submitted, proc.stdout[-4000:]
 
     def marts(self) -> Marts:
@@ -159,22 +174,85 @@ def scene(
             yield scene
 
 
-def walk(scene: Scene, *args: str) -> tuple[int, list[int]]:
-    """Fails the build at statement 1, 1+STRIDE, … until a build passes (its last statement
-    is behind); after each failure every mart must hold exactly its rows from before. Returns
-    the passing build's statement count and the statements failed."""
+_COMMENTS = re.compile(r"/\*.*?\*/|--[^\n]*", re.S)
+_BUILT_TABLE = re.compile(r'^create table \S*?__(ara_[a-z]+|dbt_tmp)"? ')
+#: statement heads, longest first; a CTAS is told apart by its table's suffix (_BUILT_TABLE)
+_HEADS = (
+    "create or replace view",
+    "select count(*) as failures",  # a data test
+    "with dbt_internal_unit_test_actual",  # a unit test's comparison
+    "select distinct",  # the stage's partitions
+    "merge into",
+    "optimize",
+    "vacuum",
+    "insert into",
+    "delete from",
+    "drop table",
+    "alter table",
+    "create table",
+    "select",
+)
+#: a walk that fails more builds than this is broken (a kind that never repeats, a stride of 1
+#: over a build of this many statements)
+_MOST_BUILDS = 300
+#: the kinds that change a mart: a MERGE, or the CTAS a full refresh swaps in
+_MART_WRITES = ("merge into", "create table as (__ara_next)")
+
+
+def walk_kind(sql: str) -> str:
+    """What a build's statement does, without its tables and values, for the fault walk: its
+    leading keywords (comments dropped), a CTAS named by its table's role (``__ara_prev``
+    backup, ``__ara_stage``, ``__ara_next``, dbt's own ``__dbt_tmp``: a unit test's input)."""
+    text = " ".join(_COMMENTS.sub(" ", sql).lower().split())
+    if m := _BUILT_TABLE.match(text):
+        return f"create table as (__{m.group(1)})"
+    return next((h for h in _HEADS if text.startswith(h)), " ".join(text.split()[:2]))
+
+
+def _first_of_a_new_kind(covered: set[str], chosen: list[str]) -> Callable[[int, str], bool]:
+    """A ``fail_when`` for one build: True for its first statement whose kind, before or
+    after the build's first mart write, is not in ``covered`` (appended to ``chosen``)."""
+    written = False
+
+    def fail(nth: int, sql: str) -> bool:
+        nonlocal written
+        kind = walk_kind(sql)
+        phase = f"{kind}, {'after' if written else 'before'} a mart write"
+        written = written or kind in _MART_WRITES
+        if chosen or phase in covered:
+            return False
+        chosen.append(phase)
+        return True
+
+    return fail
+
+
+def walk(scene: Scene, *args: str) -> tuple[int, list[str]]:
+    """Fails a build at one statement until a build passes; after each failure every mart
+    must hold exactly its rows from before. Which statement: the first of a kind not failed
+    yet (STRIDE None; the passing build met no other kind), or statement 1, 1+STRIDE, … (its
+    last statement is behind). Returns the passing build's statement count and what was
+    failed (kinds, or statement numbers)."""
     before = scene.marts()
-    failed: list[int] = []
+    failed: list[str] = []
     k = 1
     while True:
-        status, submitted, out = scene.build(*args, fail_at=k)
+        assert len(failed) < _MOST_BUILDS, f"the walk failed {len(failed)} builds: {failed}"
+        chosen: list[str] = []
+        if STRIDE is None:
+            status, submitted, out = scene.build(
+                *args, fail_when=_first_of_a_new_kind(set(failed), chosen)
+            )
+        else:
+            status, submitted, out = scene.build(*args, fail_at=k)
+            chosen = [str(k)] if submitted >= k else []
         if status == 0:
-            assert submitted < k, f"statement {k} was failed, yet the build passed:\n{out}"
+            assert not chosen, f"{chosen} was failed, yet the build passed:\n{out}"
             return submitted, failed
-        assert submitted >= k, out
+        assert chosen, out
         assert "INJECTED_FAILURE" in out or "failed on purpose" in out, out
         after = scene.marts()
         changed = [m for m in MARTS if after[m] != before[m]]
-        assert not changed, f"build failed at statement {k}: {changed} changed\n{out}"
-        failed.append(k)
-        k += STRIDE
+        assert not changed, f"build failed at {chosen[0]}: {changed} changed\n{out}"
+        failed.extend(chosen)
+        k += STRIDE or 0

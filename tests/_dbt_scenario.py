@@ -1,16 +1,23 @@
 """Shared by the dbt test modules: export a reference sweep, drive the dbt CLI, read the marts.
 
-dbt runs as a subprocess of this venv's ``dbt`` in the repository (the real project, the real
-profiles.example.yml), with its target folder, logs, profiles and DuckDB file in a temp folder.
+dbt runs on the repository (the real project, the real profiles.example.yml), with its target
+folder, logs, profiles and DuckDB file in a temp folder: in this process through dbt's
+programmatic entry point (dbtRunner), as the ``dbt`` CLI runs it, which saves each invocation
+the CLI's start (about 4 s of imports); as a subprocess of this venv's ``dbt`` where in-process
+would not be faithful (see :func:`_in_process`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -146,9 +153,11 @@ class Dbt:
                 }
             ),
         ]
-        proc = subprocess.run(
-            cmd, cwd=self.project_dir, env=env, capture_output=True, text=True, timeout=600
-        )
+        proc = _in_process(cmd, self.project_dir, env)
+        if proc is None:  # another thread's dbt is running in this process, or TZ differs
+            proc = subprocess.run(
+                cmd, cwd=self.project_dir, env=env, capture_output=True, text=True, timeout=600
+            )
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"dbt {' '.join(args)} failed ({proc.returncode}):\n"
@@ -172,3 +181,111 @@ class Dbt:
 
         with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
             return con.sql(sql).fetchall()
+
+
+#: one in-process dbt invocation at a time per process (dbt's flags and adapters are global)
+_IN_PROCESS = threading.Lock()
+#: an invocation that takes longer fails its test, as the subprocess's timeout did
+_TIMEOUT_SECONDS = 600
+
+
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str], cwd: Path) -> Iterator[None]:
+    """os.environ and the working directory of a dbt subprocess, for the time of a call. Only
+    the variables that differ are set (and put back): other threads of the process (a moto
+    server, the local Athena endpoint) never see the environment emptied."""
+    here = os.getcwd()
+    changed = {k: v for k, v in env.items() if os.environ.get(k) != v}
+    removed = [k for k in os.environ if k not in env]
+    saved = {k: os.environ.get(k) for k in (*changed, *removed)}
+    os.environ.update(changed)
+    for key in removed:
+        os.environ.pop(key, None)
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _in_process(
+    cmd: list[str], cwd: Path, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str] | None:
+    """``cmd`` (the dbt CLI's argv) run by dbt's programmatic entry point (dbtRunner) in this
+    process, as the CLI runs it: same arguments, environment and working directory, its log
+    lines as stdout, the CLI's exit status (0 done, 1 a node failed, 2 dbt itself failed), a
+    fresh start (what a process keeps between invocations is reset: dbt-duckdb's open file and
+    warn-once messages, fsspec's S3 filesystems, dbt's deprecation counts). None when that
+    would not be faithful: a time zone other than this process's (dbt reads it process-wide),
+    or another thread's dbt still running here."""
+    if env.get("TZ") != os.environ.get("TZ"):
+        return None
+    if not _IN_PROCESS.acquire(blocking=False):
+        return None
+    worker = None
+    try:
+        from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+        out, err = io.StringIO(), io.StringIO()
+        found: list[dbtRunnerResult] = []
+        worker = threading.Thread(
+            target=lambda: found.append(dbtRunner().invoke(cmd[1:])), name="dbt", daemon=True
+        )
+        _fresh_start()
+        with (
+            _environment(env, cwd),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            worker.start()
+            worker.join(_TIMEOUT_SECONDS)
+        if worker.is_alive():
+            raise AssertionError(f"dbt {' '.join(cmd[1:3])} ran over {_TIMEOUT_SECONDS} s")
+        _fresh_start()
+        (result,) = found
+        status = 0 if result.success else 1 if result.exception is None else 2
+        if result.exception is not None:
+            err.write(f"{type(result.exception).__name__}: {result.exception}\n")
+        return subprocess.CompletedProcess(cmd, status, out.getvalue(), err.getvalue())
+    finally:
+        if worker is None or not worker.is_alive():  # else it holds the lock: subprocesses
+            _IN_PROCESS.release()
+
+
+def _fresh_start() -> None:
+    """What a new dbt process would not have: the DuckDB file dbt-duckdb keeps open, and its
+    warn-once messages; fsspec's cached S3 filesystems; dbt's counts of deprecations shown."""
+    from dbt.deprecations import reset_deprecations
+
+    _close_duckdb()
+    _forget_remote_files()
+    reset_deprecations()
+
+
+def _close_duckdb() -> None:
+    """Closes the DuckDB file dbt-duckdb keeps open after an invocation (a class attribute,
+    dropped but not closed by its close_all_connections), as the CLI's exit would: the test
+    then opens the file itself, read-only."""
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager._ENV = None
+    DuckDBConnectionManager._LOGGED_MESSAGES.clear()
+    if env is not None:
+        env.close()  # type: ignore[attr-defined]
+    gc.collect()  # an environment dropped earlier closes its file in __del__
+
+
+def _forget_remote_files() -> None:
+    """Drops fsspec's cached S3 filesystems (their listings and open files) that a dbt-duckdb
+    invocation kept: a new CLI process starts with none, so a rewritten object is read anew."""
+    import fsspec
+
+    fsspec.get_filesystem_class("s3").clear_instance_cache()

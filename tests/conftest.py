@@ -108,3 +108,15 @@ from athena_emulation.fixtures import (  # noqa: E402, F401
     emulation_local,
     emulation_warehouse,
 )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Env ARA_TEST_ORDER=reverse runs the tests last to first (each module's too): a test
+    that passes only after another of its module, which shares a module-scoped fixture with
+    it, fails in one of the two orders. CI runs make test forward and the moved-clock and
+    Athena fault runs in reverse."""
+    order = os.environ.get("ARA_TEST_ORDER", "")
+    if order not in ("", "forward", "reverse"):
+        raise pytest.UsageError(f"ARA_TEST_ORDER={order!r}: expected forward or reverse")
+    if order == "reverse":
+        items.reverse()
