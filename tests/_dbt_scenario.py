@@ -165,9 +165,10 @@ class Dbt:
             )
         return proc
 
-    def results(self) -> dict[str, str]:
-        """Node name -> status from the last invocation's run_results.json."""
-        data = json.loads((self.target_path / "run_results.json").read_text())
+    def results(self, path: Path | None = None) -> dict[str, str]:
+        """Node name -> status from the last invocation's run_results.json (or ``path``, a
+        copy kept of an earlier one's)."""
+        data = json.loads((path or self.target_path / "run_results.json").read_text())
         return {
             r["unique_id"].split(".")[-1]
             if r["unique_id"].startswith("unit_test")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,12 +32,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     runs = export_reference_sweep(str(root))
     dbt = Dbt(base / "dbt", str(root))
     dbt.run("build", "--target", "local")
+    # the build's results, kept: the module's later invocations (docs generate, show) write
+    # run_results.json again
+    shutil.copy(dbt.target_path / "run_results.json", dbt.workdir / BUILD_RESULTS)
     yield dbt, runs
+
+
+#: the copy of the module build's run_results.json, in its dbt workdir
+BUILD_RESULTS = "build_run_results.json"
 
 
 def test_build_passes_models_data_tests_and_unit_tests(built: Built) -> None:
     dbt, _ = built
-    results = dbt.results()
+    results = dbt.results(dbt.workdir / BUILD_RESULTS)
     assert results, "dbt build ran nothing"
     assert set(results.values()) <= {"success", "pass"}, results
     for node in (

@@ -118,7 +118,7 @@ class Comparison:
     #: the largest changes by absolute change: ``top`` of the metric, else one per metric
     largest: tuple[MetricChange, ...] = ()
     swept: tuple[str, ...] = ()
-    #: the points, in the base run's order, then the new run's points only it has
+    #: the points by point index (the base run's; a point only the new run has, its own)
     points: tuple[MatchedPoint, ...] = ()
 
 
