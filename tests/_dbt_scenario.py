@@ -3,8 +3,8 @@
 dbt runs on the repository (the real project, the real profiles.example.yml), with its target
 folder, logs, profiles and DuckDB file in a temp folder: in this process through dbt's
 programmatic entry point (dbtRunner), as the ``dbt`` CLI runs it, which saves each invocation
-the CLI's start (about 4 s of imports); as a subprocess of this venv's ``dbt`` where in-process
-would not be faithful (see :func:`_in_process`).
+the CLI's start (about 5 s of imports here); as a subprocess of this venv's ``dbt`` where
+in-process would not be faithful (see :func:`_in_process`).
 """
 
 from __future__ import annotations
