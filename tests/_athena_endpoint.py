@@ -3,10 +3,12 @@ Athena API, a mart read from a local (DuckDB) build in Athena's text, S3 listing
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,33 @@ def bootstrapped_env(
     return env
 
 
+#: where athena_query puts results: one bucket, created by each module's endpoint
+RESULTS_BUCKET = "ara-local-results"
+
+
+def create_results_bucket(endpoint: LocalAthena) -> None:
+    """The results bucket in ``endpoint``'s region. moto's S3 is one per process: another
+    module's endpoint in this test process may have created it already."""
+    s3 = endpoint.client("s3")
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(
+            Bucket=RESULTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": endpoint.region}
+        )
+
+
+def scratch_database(endpoint: LocalAthena, prefix: str) -> tuple[str, str]:
+    """A fresh database and bucket on ``endpoint`` (in its region), named ``prefix_<hex>``:
+    (database, bucket)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    bucket = name.replace("_", "-")
+    endpoint.client("s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": endpoint.region}
+    )
+    state, reason, _, _ = athena_query(endpoint, f"CREATE DATABASE {name}")
+    assert state == "SUCCEEDED", reason
+    return name, bucket
+
+
 def athena_query(
     endpoint: LocalAthena, sql: str, database: str = "default", output: str | None = None
 ) -> tuple[str, str | None, Columns, Rows]:
@@ -55,7 +84,7 @@ def athena_query(
     qid = client.start_query_execution(
         QueryString=sql,
         QueryExecutionContext={"Database": database},
-        ResultConfiguration={"OutputLocation": output or "s3://ara-local-results/q/"},
+        ResultConfiguration={"OutputLocation": output or f"s3://{RESULTS_BUCKET}/q/"},
     )["QueryExecutionId"]
     while True:
         execution = client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]

@@ -13,11 +13,10 @@ bucket per test.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from _athena_endpoint import athena_query, s3_keys
+from _athena_endpoint import athena_query, create_results_bucket, s3_keys, scratch_database
 
 from exporter.athena.local import MAX_OPEN_WRITERS, LocalAthena
 
@@ -29,23 +28,14 @@ REGION = "eu-central-1"  # apart from the other endpoint modules' Glue catalogs
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[LocalAthena]:
     with LocalAthena(region=REGION) as server:
-        server.client("s3").create_bucket(
-            Bucket="ara-local-results", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
+        create_results_bucket(server)
         yield server
 
 
 @pytest.fixture
 def scratch(endpoint: LocalAthena) -> tuple[str, str]:
     """A fresh database and bucket: (database, bucket)."""
-    name = f"rules_{uuid.uuid4().hex[:8]}"
-    bucket = name.replace("_", "-")
-    endpoint.client("s3").create_bucket(
-        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
-    state, reason, _, _ = athena_query(endpoint, f"CREATE DATABASE {name}")
-    assert state == "SUCCEEDED", reason
-    return name, bucket
+    return scratch_database(endpoint, "rules")
 
 
 def _ok(endpoint: LocalAthena, sql: str, db: str = "default") -> list[tuple[str | None, ...]]:

@@ -29,7 +29,6 @@ a third (80 nodes to 45).
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +44,7 @@ from _athena_endpoint import (
     athena_query,
     bootstrapped_env,
     comparable,
+    create_results_bucket,
     local_mart,
     read_tables,
 )
@@ -141,13 +141,7 @@ def _assert_equal(got: Tables, want: Tables) -> None:
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[LocalAthena]:
     with LocalAthena(region=ATHENA_REGION) as server:
-        s3 = server.client("s3")
-        # the results bucket may come from another module's endpoint in this process
-        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-            s3.create_bucket(
-                Bucket="ara-local-results",
-                CreateBucketConfiguration={"LocationConstraint": ATHENA_REGION},
-            )
+        create_results_bucket(server)
         yield server
 
 

@@ -34,7 +34,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _athena_endpoint import RAW_TABLES, athena_query, comparable, local_mart, s3_keys
+from _athena_endpoint import (
+    RAW_TABLES,
+    athena_query,
+    comparable,
+    create_results_bucket,
+    local_mart,
+    s3_keys,
+    scratch_database,
+)
 from _dbt_scenario import REPO, Dbt, export_reference_sweep
 from athena_emulation import sql_blocks
 
@@ -156,10 +164,7 @@ def _stage(path: Path_, athena_dbt: Dbt, local_dbt: Dbt) -> Stage:
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[LocalAthena]:
     with LocalAthena(region=REGION) as server:
-        s3 = server.client("s3")
-        s3.create_bucket(
-            Bucket="ara-local-results", CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
+        create_results_bucket(server)
         yield server
 
 
@@ -588,14 +593,7 @@ def test_the_local_endpoint_command_prints_the_environment(tmp_path: Path) -> No
 @pytest.fixture
 def scratch(endpoint: LocalAthena) -> Iterator[tuple[str, str]]:
     """A fresh database and bucket on the module's endpoint: (database, bucket)."""
-    name = f"scratch_{uuid.uuid4().hex[:8]}"
-    bucket = name.replace("_", "-")
-    endpoint.client("s3").create_bucket(
-        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
-    state, reason, _, _ = athena_query(endpoint, f"CREATE DATABASE {name}")
-    assert state == "SUCCEEDED", reason
-    yield name, bucket
+    yield scratch_database(endpoint, "scratch")
 
 
 def _ok(endpoint: LocalAthena, sql: str, db: str) -> list[tuple[str | None, ...]]:
