@@ -97,6 +97,26 @@ def export_reference_sweep(root: str) -> dict[str, ExportedRun]:
     return runs
 
 
+def write_two_run_marts(path: Path) -> None:
+    """A DuckDB file at ``path`` whose ``dim_runs`` holds runs r1 and r2 and whose
+    ``fct_point_outcomes`` is empty, with the columns ``ara compare`` reads: enough for the
+    command's refusals, which come before any point is read."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "create table dim_runs (run_id varchar, run_status varchar, "
+            "config_fingerprint varchar, code_version varchar)"
+        )
+        con.execute("insert into dim_runs values ('r1', 'complete', 'f', 'c'), "
+                    "('r2', 'complete', 'f', 'd')")  # fmt: skip
+        con.execute(
+            "create table fct_point_outcomes (run_id varchar, point_index bigint, "
+            "param_hash varchar, outcome_status varchar, metrics map(varchar, double), "
+            "params_json varchar)"
+        )
+
+
 @dataclass
 class Dbt:
     """The dbt CLI on this repository, with everything it writes kept under ``workdir``."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _dbt_scenario import Dbt
+from _dbt_scenario import Dbt, write_two_run_marts
 
 from exporter import RunContext, ShardWriter, export_run_context
 from exporter.cli import main
@@ -477,23 +477,9 @@ def test_repeated_parameters_match_by_occurrence(stand_in: str) -> None:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A DuckDB file whose ``dim_runs`` holds runs r1 and r2 (no points): enough for the
-    command's refusals, which come before any point is read."""
-    import duckdb
-
+    """A DuckDB file whose ``dim_runs`` holds runs r1 and r2 (no points)."""
     path = tmp_path_factory.mktemp("compare_two_runs") / "marts.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute(
-            "create table dim_runs (run_id varchar, run_status varchar, "
-            "config_fingerprint varchar, code_version varchar)"
-        )
-        con.execute("insert into dim_runs values ('r1', 'complete', 'f', 'c'), "
-                    "('r2', 'complete', 'f', 'd')")  # fmt: skip
-        con.execute(
-            "create table fct_point_outcomes (run_id varchar, point_index bigint, "
-            "param_hash varchar, outcome_status varchar, metrics map(varchar, double), "
-            "params_json varchar)"
-        )
+    write_two_run_marts(path)
     return str(path)
 
 

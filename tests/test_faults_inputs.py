@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _dbt_scenario import write_two_run_marts
 from _faults import SECRETS, T0, ctx, listing, read_rows, s3_client, shard_key, write_shard
 from conftest import Moto
 
@@ -910,8 +911,6 @@ def cli_scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliScene]:
     import os
     import socket
 
-    import duckdb
-
     folder = tmp_path_factory.mktemp("cli")
     root = folder / "warehouse"
     (root / "_tmp").mkdir(parents=True)
@@ -920,18 +919,7 @@ def cli_scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliScene]:
     old = (datetime.now() - timedelta(days=10)).timestamp()
     os.utime(spool, (old, old))
     path = folder / "analytics.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute(
-            "create table dim_runs (run_id varchar, run_status varchar, "
-            "config_fingerprint varchar, code_version varchar)"
-        )
-        con.execute("insert into dim_runs values ('r1', 'complete', 'f', 'c'), "
-                    "('r2', 'complete', 'f', 'd')")  # fmt: skip
-        con.execute(
-            "create table fct_point_outcomes (run_id varchar, point_index integer, "
-            "param_hash varchar, outcome_status varchar, metrics map(varchar, double), "
-            "params_json varchar)"
-        )
+    write_two_run_marts(path)
     with socket.socket() as busy:  # a port in use: bound and listening
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
