@@ -16,9 +16,9 @@ import duckdb
 from _dbt_scenario import REPO, Dbt
 
 from exporter._contract import DATASETS
-from exporter.athena.local import ENV_FAIL, LocalAthena
-from exporter.athena.local._catalog import trino_type_of
-from exporter.athena.local._engine import render_value
+from local_athena import ENV_FAIL, LocalAthena
+from local_athena._catalog import trino_type_of
+from local_athena.engine import render_value
 
 Rows = list[tuple[str | None, ...]]
 Columns = list[tuple[str, str]]

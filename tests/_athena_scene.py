@@ -50,8 +50,8 @@ from _athena_endpoint import (
 )
 from _dbt_scenario import MARTS, Dbt, export_reference_sweep
 
-from exporter.athena.local import LocalAthena
 from exporter.reference import reference_configs, run_sweep
+from local_athena import LocalAthena
 
 DBT_SCHEMA = "sweep_analytics_dbt"
 RAW_DB = "sweep_analytics"

@@ -40,7 +40,7 @@ from athena_emulation.fixtures import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.athena.local._trino import json_extract, json_extract_scalar, register
+from local_athena.sql._trino import json_extract, json_extract_scalar, register
 
 pytestmark = pytest.mark.dbt
 

@@ -1,4 +1,4 @@
-"""Rules of the local Athena endpoint (exporter/athena/local) that are cheap to pin statement by
+"""Rules of the local Athena endpoint (local_athena) that are cheap to pin statement by
 statement, each at its boundary: what it refuses as Athena refuses it, and what it must accept.
 
 * a function call is checked by its name as written in the Trino SQL: a DuckDB-only name fails
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 from _athena_endpoint import athena_query, create_results_bucket, s3_keys, scratch_database
 
-from exporter.athena.local import MAX_OPEN_WRITERS, LocalAthena
+from local_athena import MAX_OPEN_WRITERS, LocalAthena
 
 pytestmark = [pytest.mark.s3]
 

@@ -1,4 +1,4 @@
-"""Iceberg tables on the local Athena endpoint (exporter/athena/local, docs/athena-parity.md
+"""Iceberg tables on the local Athena endpoint (local_athena, docs/athena-parity.md
 "Iceberg tables"): CTAS, SELECT, INSERT, MERGE, DELETE, OPTIMIZE, VACUUM, DROP, RENAME, the
 $files/$snapshots/$partitions tables and time travel, through the Athena API against moto's
 S3 and Glue. Each commit is all or nothing: failures leave rows and the Glue pointer as they
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from exporter.athena.local import LocalAthena
+from local_athena import LocalAthena
 
 pytestmark = [pytest.mark.s3]
 

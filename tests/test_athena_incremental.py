@@ -1,6 +1,6 @@
 """Incremental builds on the Athena target end equal to a full refresh: the scenarios of
 tests/test_dbt_incremental.py (tests/_incremental_scenario.py), run on the local Athena
-endpoint (exporter/athena/local: S3 and Glue from moto, the SQL executed by DuckDB).
+endpoint (local_athena: S3 and Glue from moto, the SQL executed by DuckDB).
 
 The raw objects go to an ``s3://`` root on the endpoint (the exporter's own API with the
 endpoint's S3 client), ``ara athena bootstrap`` creates the raw Hive tables over it, and
@@ -51,7 +51,7 @@ from _athena_endpoint import (
 from _dbt_scenario import MARTS, Dbt
 from _incremental_scenario import STAGING, WINDOWED, Raw, Runs
 
-from exporter.athena.local import LocalAthena
+from local_athena import LocalAthena
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 

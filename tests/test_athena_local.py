@@ -1,5 +1,5 @@
 """The whole Athena path, executed offline against the local Athena endpoint
-(exporter/athena/local).
+(local_athena).
 
 One endpoint for the module (S3 and Glue from moto, the Athena query API executed by the
 project's Trino-faithful DuckDB engine) and one sequence, recorded stage by stage:
@@ -46,8 +46,8 @@ from _athena_endpoint import (
 from _dbt_scenario import REPO, Dbt, export_reference_sweep
 from athena_emulation import sql_blocks
 
-from exporter.athena.local import ENV_FAIL, Execution, LocalAthena
-from exporter.athena.local._engine import render_value
+from local_athena import ENV_FAIL, Execution, LocalAthena
+from local_athena.engine import render_value
 
 pytestmark = [pytest.mark.dbt, pytest.mark.s3]
 
@@ -775,7 +775,7 @@ def test_views_results_and_cancellation(endpoint: LocalAthena, scratch: tuple[st
 
 
 def java_text(value: float) -> str:
-    from exporter.athena.local._trino import java_double_to_string
+    from local_athena.sql._trino import java_double_to_string
 
     return java_double_to_string(value)
 

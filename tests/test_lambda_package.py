@@ -184,6 +184,10 @@ def test_zip_is_named_for_the_runtime_and_within_the_limits(
     assert not [n for n in names if "/tests/" in n or "__pycache__" in n or "/include/" in n]
     assert not [n for n in names if n.endswith((".pyx", ".pxd", ".pxi", ".h", ".pyc"))]
     assert not [n for n in names if "flight" in n or "_s3fs" in n or "libarrow_s3" in n]
+    # the local Athena endpoint is a package of its own, never in a worker's zip
+    assert "local_athena" not in tops
+    assert not [n for n in names if "athena/local/" in n or n.startswith("exporter/athena/local")]
+    assert not [n for n in names if "sqlglot" in n or "duckdb" in n or "moto" in n]
 
 
 @pytest.mark.dbt

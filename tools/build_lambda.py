@@ -206,6 +206,18 @@ def _source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+def worker_pyproject(text: str) -> str:
+    """pyproject.toml with the exporter's packages alone: the repository's other packages (the
+    local Athena endpoint, ``local_athena``) never go into a worker's zip."""
+    m = re.search(r"^packages = \[(.*?)\]", text, re.M | re.S)
+    if m is None:
+        raise BuildError("pyproject.toml: no [tool.setuptools] packages list")
+    names = re.findall(r'"([^"]+)"', m.group(1))
+    kept = [n for n in names if n == "exporter" or n.startswith("exporter.")]
+    listed = ", ".join(f'"{n}"' for n in kept)
+    return text[: m.start()] + f"packages = [{listed}]" + text[m.end() :]
+
+
 def project_wheel(cache: Path, say: Callable[[str], None]) -> Path:
     """This project's wheel (pure Python), built once per source state and cached."""
     folder = cache / "project" / _source_digest()
@@ -216,8 +228,8 @@ def project_wheel(cache: Path, say: Callable[[str], None]) -> Path:
     with tempfile.TemporaryDirectory() as tmp:  # a copy: the build writes build/, *.egg-info
         src = Path(tmp) / "src"
         src.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy(REPO / name, src / name)
+        shutil.copy(REPO / "README.md", src / "README.md")
+        (src / "pyproject.toml").write_text(worker_pyproject((REPO / "pyproject.toml").read_text()))
         shutil.copytree(
             REPO / "exporter", src / "exporter", ignore=shutil.ignore_patterns("__pycache__")
         )

@@ -102,7 +102,7 @@ def _cmd_local(args: argparse.Namespace) -> int:
     import threading
 
     try:
-        from .local import ENV_FAIL, LocalAthena
+        from local_athena import ENV_FAIL, LocalAthena
     except ImportError as exc:  # the [local-athena] extra is not installed
         raise ExporterError(
             f"ara athena local needs the local-athena extra (pip install "

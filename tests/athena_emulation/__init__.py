@@ -2,9 +2,9 @@
 
 Reusable by any test (tests/test_athena_emulation.py is the main user):
 
-- :func:`to_duckdb` (exporter.athena.local, the local Athena endpoint's engine) transpiles one
+- :func:`to_duckdb` (local_athena, the local Athena endpoint's engine) transpiles one
   Athena (Trino) statement to DuckDB with sqlglot and swaps the Trino functions whose semantics
-  differ from DuckDB's for the ports in exporter/athena/local/_trino.py; SQL it cannot follow
+  differ from DuckDB's for the ports in local_athena/sql/_trino.py; SQL it cannot follow
   (approx_percentile) raises :class:`EmulationError`.
 - :class:`AthenaEmulation` is a DuckDB database laid out like Athena: catalog
   ``awsdatacatalog``, the bootstrap's external tables as views over the exported Parquet (columns
@@ -37,8 +37,8 @@ from sqlglot import exp
 
 from exporter._contract import SCHEMA_VERSION
 from exporter.athena import SQL_DIR
-from exporter.athena.local._transpile import EmulationError, to_duckdb
-from exporter.athena.local._trino import register
+from local_athena import EmulationError, to_duckdb
+from local_athena.sql._trino import register
 
 __all__ = [
     "CATALOG",

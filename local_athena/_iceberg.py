@@ -17,7 +17,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ._catalog import AthenaQueryError, split_s3
+from ._catalog import split_s3
+from .errors import AthenaQueryError
 
 __all__ = [
     "DEFAULT_PROPERTIES",

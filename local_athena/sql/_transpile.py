@@ -14,9 +14,9 @@ from typing import Any, cast
 import sqlglot
 from sqlglot import exp
 
-from ._trino import EmulationError
+from ..errors import EmulationError
 
-__all__ = ["EmulationError", "rewrite_tree", "to_duckdb"]
+__all__ = ["rewrite_tree", "to_duckdb"]
 
 _CAST_PORTS = {
     exp.DataType.Type.BIGINT: "bigint",

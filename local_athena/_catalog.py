@@ -22,11 +22,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlglot import exp
 
+from .errors import AthenaQueryError
+
 __all__ = [
     "PARQUET_INPUT",
     "PARQUET_OUTPUT",
     "PARQUET_SERDE",
-    "AthenaQueryError",
     "Catalog",
     "duckdb_type",
     "hive_partition_path",
@@ -41,16 +42,6 @@ PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
-
-
-class AthenaQueryError(Exception):
-    """A statement that ends FAILED: ``reason`` is its StateChangeReason (``CODE: message``)."""
-
-    def __init__(self, code: str, message: str, *, category: int = 2) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.reason = f"{code}: {message}"
-        self.category = category  # Athena's ErrorCategory: 1 system, 2 user, 3 other
 
 
 def split_s3(url: str) -> tuple[str, str]:

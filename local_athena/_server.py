@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._catalog import AthenaQueryError, Catalog
-from ._engine import Engine, Outcome, statement_kind
+from ._catalog import Catalog
+from .engine import Engine, Outcome, statement_kind
+from .errors import AthenaQueryError
 
 __all__ = ["ENV_FAIL", "TEST_CREDENTIALS", "LocalAthena"]
 

@@ -131,7 +131,7 @@ SUPPORTED_FUNCTIONS = frozenset(
         "unnest",
         "flatten",
         "array_position",
-        # JSON (ports of Trino's code: exporter/athena/local/_trino.py)
+        # JSON (ports of Trino's code: local_athena/sql/_trino.py)
         "json_extract_scalar",
         "json_extract",
         "json_format",

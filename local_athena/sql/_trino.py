@@ -19,19 +19,16 @@ from typing import Any
 import duckdb
 from duckdb.sqltypes import BIGINT, BOOLEAN, DOUBLE, VARCHAR
 
+from ..errors import EmulationError
+
 __all__ = [
     "CAST_TYPES",
-    "EmulationError",
     "jackson_json",
     "java_double_to_string",
     "json_extract",
     "json_extract_scalar",
     "register",
 ]
-
-
-class EmulationError(Exception):
-    """SQL the emulation cannot follow faithfully (say so, never guess)."""
 
 
 class _Number(str):
