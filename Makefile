@@ -91,7 +91,7 @@ test-athena-faults-full: $(STAMP) ## the Athena fault walks at every FAULT_STRID
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check exporter tests benchmarks examples tools
+	$(BIN)/ruff format --check exporter local_athena tests benchmarks examples tools
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models
 	cd exporter/athena/sql && ../../../$(BIN)/sqlfluff lint .   # Athena DDL: its own nested .sqlfluff
