@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help install demo demo-athena test test-clock test-athena-faults test-athena-faults-full faults lint bench bench-dbt bench-lambda lambda clean
+.PHONY: help install demo demo-athena test test-clock test-athena-faults test-athena-faults-full athena-functional faults lint bench bench-dbt bench-lambda lambda clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -88,6 +88,9 @@ FAULT_STRIDE ?= 1
 test-athena-faults-full: $(STAMP) ## the Athena fault walks at every FAULT_STRIDE-th statement (1: every one; hours)
 	ARA_ATHENA_FAULT_STRIDE=$(FAULT_STRIDE) ARA_ATHENA_COMPACTION_BUILDS=20 $(BIN)/pytest -q -n 2 \
 		--dist loadfile -m athena_faults --durations=10
+
+athena-functional: $(STAMP) ## dbt-athena's own functional suite on the local endpoint (slow; ARGS='--out f.md -- -k hive')
+	$(BIN)/python tools/athena_functional.py $(ARGS)
 
 lint: $(STAMP) ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check .

@@ -110,6 +110,8 @@ def _render(dt: exp.DataType, *, hive: bool) -> str:
     }
     if kind in simple:
         return simple[kind]
+    if kind == t.JSON and not hive:  # a Trino json value (local_athena/sql/_trino.py)
+        return "json"
     if kind in (t.TIMESTAMPTZ, t.TIMESTAMPLTZ):
         if hive:
             raise AthenaQueryError(

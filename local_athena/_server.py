@@ -536,7 +536,21 @@ class LocalAthena:
             for q in sorted(self._queries.values(), key=lambda q: -q.submitted)
             if q.workgroup == workgroup
         ]
-        return {"QueryExecutionIds": ids[:50]}
+        # pages of at most MaxResults (0..50, default 50: the API reference's range), newest
+        # first; NextToken is where the next page starts
+        given = request.get("MaxResults")
+        max_results = 50 if given is None else int(given)
+        if not 0 <= max_results <= 50:
+            raise _ApiError("InvalidRequestException", "MaxResults must be between 0 and 50")
+        max_results = max_results or 50
+        token = request.get("NextToken")
+        if token is not None and not (str(token).isdigit() and int(token) <= len(ids)):
+            raise _ApiError("InvalidRequestException", f"Invalid NextToken: {token}")
+        start = int(token) if token else 0
+        result: dict[str, Any] = {"QueryExecutionIds": ids[start : start + max_results]}
+        if start + max_results < len(ids):
+            result["NextToken"] = str(start + max_results)
+        return result
 
     def _op_StopQueryExecution(self, request: dict[str, Any]) -> dict[str, Any]:
         query = self._get(request.get("QueryExecutionId"))

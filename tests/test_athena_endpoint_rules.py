@@ -131,7 +131,7 @@ def test_function_names_are_checked_in_every_statement_and_by_kind(
     for call, name in (
         ("json_value('{\"a\": 1}', 'lax $.a')", "json_value"),
         ("to_char(TIMESTAMP '2026-01-02 03:04:05', 'yyyy')", "to_char"),
-        ("approx_percentile(x, 0.5) FROM (VALUES 1e0) AS t (x)", "approx_percentile"),
+        ("approx_set(x) FROM (VALUES 1e0) AS t (x)", "approx_set"),
     ):
         reason = _failed(endpoint, f"SELECT {call}")
         assert reason.startswith(f"NOT_SUPPORTED: function {name} is not supported"), reason
@@ -203,3 +203,46 @@ def test_objects_named_with_a_leading_underscore_or_dot_are_not_read(
     assert sorted(_ok(endpoint, "SELECT n, s FROM u", db)) == [("1", "a"), ("2", "b")]
     assert sorted(_ok(endpoint, "SELECT n, s, d FROM p", db)) == [("1", "a", "x"), ("2", "b", "y")]
     assert _ok(endpoint, "SELECT count(*) FROM p WHERE d = 'x'", db) == [("1",)]
+
+
+# --- ListQueryExecutions ----------------------------------------------------------------------
+
+
+def test_list_query_executions_pages_with_next_token(endpoint: LocalAthena) -> None:
+    """ListQueryExecutions answers pages of at most MaxResults (0..50; 50 by default), newest
+    first, and a NextToken while more remain (Athena API reference, ListQueryExecutions); boto3's
+    paginator walks them. In a workgroup of its own, so other tests' queries are not counted."""
+    athena = endpoint.client("athena")
+    workgroup = "paging"
+    athena.create_work_group(Name=workgroup)
+    submitted = []
+    for i in range(7):
+        submitted.append(
+            athena.start_query_execution(
+                QueryString=f"SELECT {i}",
+                WorkGroup=workgroup,
+                ResultConfiguration={"OutputLocation": "s3://ara-local-results/paging/"},
+            )["QueryExecutionId"]
+        )
+    pages = [
+        page["QueryExecutionIds"]
+        for page in athena.get_paginator("list_query_executions").paginate(
+            WorkGroup=workgroup, PaginationConfig={"PageSize": 3}
+        )
+    ]
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [q for p in pages for q in p] == submitted[::-1]
+    assert athena.list_query_executions(WorkGroup=workgroup)["QueryExecutionIds"] == submitted[::-1]
+    for bad in [{"MaxResults": 51}, {"NextToken": "not-a-token"}]:
+        with pytest.raises(athena.exceptions.InvalidRequestException):
+            athena.list_query_executions(WorkGroup=workgroup, **bad)
+
+
+def test_text_that_is_no_statement_is_a_syntax_error(endpoint: LocalAthena) -> None:
+    """Athena's parser answers words that start no statement of its grammar with
+    ``SYNTAX_ERROR: line 1:1: mismatched input 'THIS'. Expecting: …`` (dbt-athena's own
+    functional test test_connections.py::test__syntax_error matches that text); a statement of
+    the grammar the endpoint does not run stays NOT_SUPPORTED, named."""
+    reason = _failed(endpoint, "THIS IS NOT SQL")
+    assert reason.startswith("SYNTAX_ERROR: line 1:1: mismatched input 'THIS'. Expecting: ")
+    assert _failed(endpoint, "GRANT SELECT ON t TO u").startswith("NOT_SUPPORTED: GRANT")

@@ -8,6 +8,9 @@ parsing, loading the tables a statement reads):
   the Glue tables they read (views expanded from their Presto view text);
 * ``_ddl`` — databases, external tables, partitions, views, DROP, RENAME, SHOW;
 * ``_write`` — CTAS and INSERT INTO in the Hive layout, registering the partitions written;
+* ``_columns`` — ALTER TABLE ADD/REPLACE/CHANGE COLUMN(S), SHOW COLUMNS, DESCRIBE, EXPLAIN;
+* ``_text_tables`` — CSV and text tables (OpenCSVSerde, LazySimpleSerDe: dbt-athena's seeds);
+* ``_types`` — Trino's type rules, checked on the tree before a row is read;
 * ``_iceberg_read``, ``_iceberg_write``, ``_iceberg_rows``, ``_iceberg_maintenance`` — Iceberg
   tables read, written (CTAS, INSERT, MERGE, DELETE, OPTIMIZE) and vacuumed with one
   compare-and-swap commit of Glue's metadata_location per statement.

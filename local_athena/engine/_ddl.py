@@ -10,9 +10,6 @@ import duckdb
 from sqlglot import exp
 
 from .._catalog import (
-    PARQUET_INPUT,
-    PARQUET_OUTPUT,
-    PARQUET_SERDE,
     hive_partition_path,
     presto_view_text,
     split_s3,
@@ -36,10 +33,10 @@ from ._text import (
     CATALOG,
     _ident,
     _prop_value,
-    _props,
     _split_name,
     _unescape,
 )
+from ._text_tables import create_table_storage
 
 
 class CatalogStatements(IcebergMaintenance):
@@ -127,12 +124,12 @@ class CatalogStatements(IcebergMaintenance):
                 col["Comment"] = comment.this.name
         keys: list[dict[str, str]] = []
         location = None
-        serde = None
-        input_format = None
-        output_format = None
         table_props: dict[str, str] = {}
-        serde_props: dict[str, str] = {}
-        for prop in tree.find_all(exp.Property):
+        properties = tree.args.get("properties")
+        top = list(properties.expressions) if properties is not None else []
+        # ROW FORMAT / STORED AS as Athena registers them (no STORED AS: TEXTFILE)
+        storage = create_table_storage(top)
+        for prop in top:
             if isinstance(prop, exp.PartitionedByProperty):
                 keys = [
                     {"Name": c.name.lower(), "Type": _hive_text(c.args["kind"])}
@@ -141,26 +138,6 @@ class CatalogStatements(IcebergMaintenance):
                 ]
             elif isinstance(prop, exp.LocationProperty):
                 location = prop.this.name
-            elif isinstance(prop, exp.RowFormatSerdeProperty):
-                serde = prop.this.name
-                serde_props = _props(prop.args.get("serde_properties"))
-            elif isinstance(prop, exp.FileFormatProperty):
-                fmt = prop.this
-                if isinstance(fmt, exp.InputOutputFormat):
-                    input_format = fmt.args["input_format"].name
-                    output_format = fmt.args["output_format"].name
-                else:
-                    stored = (fmt.name if fmt is not None else "").upper()
-                    if stored == "PARQUET":
-                        serde, input_format, output_format = (
-                            PARQUET_SERDE,
-                            PARQUET_INPUT,
-                            PARQUET_OUTPUT,
-                        )
-                    else:
-                        raise AthenaQueryError(
-                            "NOT_SUPPORTED", f"STORED AS {stored} is not supported (only Parquet)"
-                        )
             elif type(prop) is exp.Property:
                 table_props[prop.name] = _prop_value(prop.args.get("value"))
         if table_props.get("table_type", "").upper() == "ICEBERG":
@@ -189,11 +166,11 @@ class CatalogStatements(IcebergMaintenance):
                     "StorageDescriptor": {
                         "Columns": columns,
                         "Location": location,
-                        "InputFormat": input_format or PARQUET_INPUT,
-                        "OutputFormat": output_format or PARQUET_OUTPUT,
+                        "InputFormat": storage.input_format,
+                        "OutputFormat": storage.output_format,
                         "SerdeInfo": {
-                            "SerializationLibrary": serde or PARQUET_SERDE,
-                            "Parameters": {"serialization.format": "1", **serde_props},
+                            "SerializationLibrary": storage.serde,
+                            "Parameters": {"serialization.format": "1", **storage.serde_params},
                         },
                     },
                 },
@@ -354,6 +331,11 @@ class CatalogStatements(IcebergMaintenance):
         except duckdb.Error as exc:
             raise _duckdb_failure(exc) from None
         columns = [(str(r[0]).lower(), str(r[1])) for r in described]
+        repeated = sorted({n for n, _ in columns if [c for c, _ in columns].count(n) > 1})
+        if repeated:  # Trino: a view's column names are unique (as a CTAS's)
+            raise AthenaQueryError(
+                "DUPLICATE_COLUMN_NAME", f"Column name '{repeated[0]}' specified more than once"
+            )
         trino_columns = [(n, trino_type_of(t)) for n, t in columns]
         table_input = {
             "Name": name,

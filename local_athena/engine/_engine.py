@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._base import Outcome, _Context
+from ._columns import ColumnStatements
 from ._ddl import CatalogStatements
 from ._iceberg_rows import IcebergRowChanges
 from ._write import WriteStatements
@@ -12,7 +13,7 @@ from ._write import WriteStatements
 __all__ = ["Engine"]
 
 
-class Engine(CatalogStatements, WriteStatements, IcebergRowChanges):
+class Engine(CatalogStatements, ColumnStatements, WriteStatements, IcebergRowChanges):
     """Runs statements; one DuckDB connection per statement, the catalog in moto's Glue."""
 
     def _handlers(self) -> dict[str, Callable[[str, _Context], Outcome]]:
@@ -28,6 +29,14 @@ class Engine(CatalogStatements, WriteStatements, IcebergRowChanges):
             "DROP TABLE": self._drop,
             "DROP VIEW": self._drop,
             "ALTER TABLE ADD": self._add_partitions,
+            "ALTER TABLE ADD COLUMNS": self._alter_columns,
+            "ALTER TABLE REPLACE COLUMNS": self._alter_columns,
+            "ALTER TABLE CHANGE COLUMN": self._alter_columns,
+            "ALTER TABLE DROP COLUMN": self._alter_columns,
+            "SHOW COLUMNS": self._show_columns,
+            "DESCRIBE": self._describe,
+            "DESC": self._describe,
+            "EXPLAIN": self._explain,
             "ALTER TABLE DROP": self._drop_partitions,
             "ALTER TABLE SET TBLPROPERTIES": self._set_tblproperties,
             "MSCK REPAIR TABLE": self._msck_repair,

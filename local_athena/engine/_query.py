@@ -9,8 +9,6 @@ import duckdb
 from sqlglot import exp
 
 from .._catalog import (
-    PARQUET_INPUT,
-    PARQUET_SERDE,
     duckdb_type,
     trino_type_of,
     view_sql,
@@ -34,6 +32,8 @@ from ._text import (
     CATALOG,
     _literal,
 )
+from ._text_tables import text_copy, text_format
+from ._types import check_types, relation_schema
 
 
 class QueryStatements(IcebergReads):
@@ -91,13 +91,7 @@ class QueryStatements(IcebergReads):
         if is_iceberg(table):
             meta = self._iceberg_meta(db, name, ctx)
             return self._iceberg_public(meta, self._iceberg_scan(meta, ctx, meta.snapshot(), []))
-        serde = str((sd.get("SerdeInfo") or {}).get("SerializationLibrary") or "")
-        if serde != PARQUET_SERDE and str(sd.get("InputFormat")) != PARQUET_INPUT:
-            raise AthenaQueryError(
-                "NOT_SUPPORTED",
-                f"table {db}.{name}: only Parquet tables are read by the local endpoint "
-                f"(SerDe {serde or 'none'})",
-            )
+        text = text_format(db, name, table)  # None: Parquet; other formats fail, named
         columns = [(c["Name"].lower(), c["Type"]) for c in sd.get("Columns", [])]
         keys = [(c["Name"].lower(), c["Type"]) for c in table.get("PartitionKeys", [])]
         #: (partition values, the partition's local file copies); one group when unpartitioned
@@ -115,7 +109,10 @@ class QueryStatements(IcebergReads):
         for values, location in parts:
             paths = []
             for obj in self.catalog.data_files(location):
-                path = str(self.catalog.local_copy(obj))
+                if text is None:
+                    path = str(self.catalog.local_copy(obj))
+                else:  # its rows parsed into a local Parquet file, read like the others
+                    path = text_copy(self.catalog, obj, text, columns)
                 paths.append(path)
                 ctx.read_files[path] = (obj.size, db, name, tuple(values))
             if paths:
@@ -208,6 +205,7 @@ class QueryStatements(IcebergReads):
                 "(docs/athena-parity.md)",
             )
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+        read: set[tuple[str, str, str]] = set()
         for table in list(tree.find_all(exp.Table)):
             if not table.name or isinstance(table.this, exp.Func):
                 continue
@@ -243,6 +241,9 @@ class QueryStatements(IcebergReads):
             table.set("catalog", exp.to_identifier(CATALOG, quoted=True))
             table.set("db", exp.to_identifier(db, quoted=True))
             table.set("this", exp.to_identifier(name, quoted=True))
+            read.add((CATALOG, db, name))
+        # Trino's type rules, on the types of what it reads, before a row is read
+        check_types(tree, relation_schema(ctx, read), catalog=CATALOG, database=default_db)
         return rewrite_tree(tree)
 
     # --- CTAS, shared by Hive and Iceberg tables ------------------------------------------------
@@ -264,6 +265,13 @@ class QueryStatements(IcebergReads):
         returns its columns, (name as written, DuckDB type). An unnamed or a repeated column
         fails as on Athena."""
         tree = self._parse(query)
+        selects = tree.named_selects if isinstance(tree, exp.Query) else []
+        written = [n.lower() for n in selects if n != "*"]
+        repeated = sorted({n for n in written if written.count(n) > 1})
+        if repeated:  # (DuckDB would rename the second one)
+            raise AthenaQueryError(
+                "DUPLICATE_COLUMN_NAME", f"Column name '{repeated[0]}' specified more than once"
+            )
         if _name_columns(tree.copy()).sql() != tree.sql():
             raise AthenaQueryError(
                 "MISSING_COLUMN_NAME", "Column name not specified for an expression of the query"
@@ -275,6 +283,9 @@ class QueryStatements(IcebergReads):
         described = ctx.con.execute("DESCRIBE __ara_result").fetchall()
         columns = [(str(r[0]), str(r[1])) for r in described]
         lowered = [c.lower() for c, _ in columns]
-        if len(set(lowered)) != len(lowered):
-            raise AthenaQueryError("DUPLICATE_COLUMN_NAME", f"Column names repeat: {lowered}")
+        repeated = sorted({c for c in lowered if lowered.count(c) > 1})
+        if repeated:
+            raise AthenaQueryError(
+                "DUPLICATE_COLUMN_NAME", f"Column name '{repeated[0]}' specified more than once"
+            )
         return columns

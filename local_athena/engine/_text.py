@@ -48,6 +48,11 @@ def statement_kind(sql: str) -> str:
     alter = re.match(r"alter\s+table\s+" + _NAME + r"\s+(\w+)(?:\s+(\w+))?", text, re.I)
     if alter:
         action = alter.group(1).upper()
+        second = (alter.group(2) or "").upper()
+        if action in ("ADD", "REPLACE") and second == "COLUMNS":
+            return f"ALTER TABLE {action} COLUMNS"
+        if (action in ("CHANGE", "DROP") and second in ("COLUMN", "COLUMNS")) or action == "CHANGE":
+            return f"ALTER TABLE {action} COLUMN"
         if action == "SET" and alter.group(2):
             return f"ALTER TABLE SET {alter.group(2).upper()}"
         return f"ALTER TABLE {action}"

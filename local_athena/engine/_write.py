@@ -22,6 +22,7 @@ from .._catalog import (
 from .._iceberg import (
     is_iceberg,
 )
+from .._text_files import TextFormat, encode_rows
 from ..errors import AthenaQueryError
 from ._base import (
     MAX_OPEN_WRITERS,
@@ -41,6 +42,15 @@ from ._text import (
     _closing,
     _split_name,
     _with_properties,
+)
+from ._text_tables import (
+    Storage,
+    check_text_write,
+    ctas_delimiter,
+    ctas_text_storage,
+    text_compression,
+    text_format,
+    text_suffix,
 )
 
 
@@ -82,9 +92,19 @@ class WriteStatements(IcebergWrites):
                 f"CTAS with table_type='{table_type}' is not supported (Hive and Iceberg only)",
             )
         fmt = props.pop("format", "parquet").lower()
-        if fmt != "parquet":
-            raise AthenaQueryError("NOT_SUPPORTED", f"CTAS with format='{fmt}' is not supported")
-        compression = props.pop("write_compression", props.pop("parquet_compression", "gzip"))
+        text_fmt: TextFormat | None = None
+        if fmt == "textfile":  # LazySimpleSerDe text, field_delimiter (create-table-as.html)
+            delimiter = ctas_delimiter(props.pop("field_delimiter", None))
+            compression = text_compression(props.pop("write_compression", None))
+            text_fmt = TextFormat(kind="lazy", separator=delimiter, compression=compression)
+        elif fmt != "parquet":
+            raise AthenaQueryError(
+                "NOT_SUPPORTED",
+                f"CTAS with format='{fmt}' is not supported by the local Athena endpoint "
+                "(PARQUET and TEXTFILE only)",
+            )
+        else:
+            compression = props.pop("write_compression", props.pop("parquet_compression", "gzip"))
         partitioned_by = _array(props.pop("partitioned_by", "ARRAY[]"))
         location = props.pop("external_location", None)
         props.pop("is_external", None)
@@ -114,30 +134,44 @@ class WriteStatements(IcebergWrites):
                 "Partition keys must be the last columns in the table and in the same order as "
                 f"the table properties: {partitioned_by}",
             )
+        micro = [c for c, t in columns if t.upper() == "TIMESTAMP_NS"]  # Trino's timestamp(6)
+        if micro:  # engine v3: a Hive table's timestamps are milliseconds
+            raise AthenaQueryError(
+                "NOT_SUPPORTED",
+                "Incorrect timestamp precision for timestamp(6); the configured precision is "
+                f"MILLISECONDS; column name: {micro[0].lower()}",
+            )
         hive = [(c.lower(), hive_type_of(t)) for c, t in columns]
         data_cols = hive[: len(hive) - len(partitioned_by)]
         key_cols = hive[len(hive) - len(partitioned_by) :]
+        if text_fmt is None:
+            storage = Storage(PARQUET_SERDE, PARQUET_INPUT, PARQUET_OUTPUT)
+            compression_key = "parquet.compression"
+        else:
+            check_text_write(db, name, data_cols, text_fmt)
+            storage = ctas_text_storage(text_fmt.separator)
+            compression_key = "write.compression"
         table_input = {
             "Name": name,
             "TableType": "EXTERNAL_TABLE",
             "Parameters": {
                 "EXTERNAL": "TRUE",
                 "has_encrypted_data": "false",
-                "parquet.compression": compression.upper(),
+                compression_key: compression.upper(),
             },
             "PartitionKeys": [{"Name": n, "Type": t} for n, t in key_cols],
             "StorageDescriptor": {
                 "Columns": [{"Name": n, "Type": t} for n, t in data_cols],
                 "Location": location,
-                "InputFormat": PARQUET_INPUT,
-                "OutputFormat": PARQUET_OUTPUT,
+                "InputFormat": storage.input_format,
+                "OutputFormat": storage.output_format,
                 "SerdeInfo": {
-                    "SerializationLibrary": PARQUET_SERDE,
-                    "Parameters": {"serialization.format": "1"},
+                    "SerializationLibrary": storage.serde,
+                    "Parameters": {"serialization.format": "1", **storage.serde_params},
                 },
             },
         }
-        written = self._write(ctx, columns, partitioned_by, compression, location, None)
+        written = self._write(ctx, columns, partitioned_by, compression, location, None, text_fmt)
         with self._ddl_lock:
             if self.catalog.get_table(db, name) is not None:
                 raise AthenaQueryError(
@@ -159,9 +193,11 @@ class WriteStatements(IcebergWrites):
         compression: str,
         location: str,
         partition_locations: dict[tuple[str | None, ...], str] | None,
+        text: TextFormat | None = None,
     ) -> list[tuple[list[str], str]]:
-        """Writes __ara_result as Parquet under location (one folder per partition); returns
-        the (values, location) of every partition written."""
+        """Writes __ara_result as Parquet (or, given a text format, as text files in it)
+        under location (one folder per partition); returns the (values, location) of every
+        partition written."""
         data = [c for c, _ in columns if c.lower() not in keys]
         key_src = [next(c for c, _ in columns if c.lower() == k) for k in keys]
         if keys:
@@ -175,7 +211,7 @@ class WriteStatements(IcebergWrites):
                 "HIVE_TOO_MANY_OPEN_PARTITIONS",
                 f"Exceeded limit of {MAX_OPEN_WRITERS} open writers for partitions/buckets",
             )
-        codec = _codec(compression)
+        codec = _codec(compression) if text is None else ""
         stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime())
         written: list[tuple[list[str], str]] = []
         cols = ", ".join(f'"{c}"' for c in data)
@@ -191,11 +227,17 @@ class WriteStatements(IcebergWrites):
                 )
                 params = [v for v in values if v is not None]
                 path = Path(tmp) / f"part-{n}.parquet"
-                ctx.con.execute(
-                    f"COPY (SELECT {cols} FROM __ara_result WHERE {where}) TO '{path}' "
-                    f"(FORMAT parquet, COMPRESSION {codec})",
-                    params,
-                )
+                if text is None:
+                    ctx.con.execute(
+                        f"COPY (SELECT {cols} FROM __ara_result WHERE {where}) TO '{path}' "
+                        f"(FORMAT parquet, COMPRESSION {codec})",
+                        params,
+                    )
+                else:
+                    rows = ctx.con.execute(
+                        f"SELECT {cols} FROM __ara_result WHERE {where}", params
+                    ).fetchall()
+                    path.write_bytes(encode_rows(rows, text))
                 if keys:
                     folder = (partition_locations or {}).get(tuple(texts))
                     if folder is None:
@@ -203,6 +245,8 @@ class WriteStatements(IcebergWrites):
                 else:
                     folder = location.rstrip("/") + "/"
                 key = f"{folder}{stamp}_{ctx.query_id[:8]}_{uuid.uuid4()}"
+                if text is not None:
+                    key += text_suffix(text)  # a text file's compression is its extension
                 self.catalog.put_file(key, path)
                 written.append(
                     ([t if t is not None else "__HIVE_DEFAULT_PARTITION__" for t in texts], folder)
@@ -228,10 +272,12 @@ class WriteStatements(IcebergWrites):
             )
         sd = table["StorageDescriptor"]
         iceberg = is_iceberg(table)
-        if not iceberg and (sd.get("SerdeInfo") or {}).get("SerializationLibrary") != PARQUET_SERDE:
-            raise AthenaQueryError("NOT_SUPPORTED", f"INSERT INTO {db}.{name}: only Parquet tables")
+        # Parquet (None) or a text format; another format fails, named
+        text_fmt = None if iceberg else text_format(db, name, table)
         cast_type = _ice_store_type if iceberg else duckdb_type
         table_cols = [(c["Name"].lower(), c["Type"]) for c in sd["Columns"]]
+        if text_fmt is not None:
+            check_text_write(db, name, table_cols, text_fmt)
         keys = [(k["Name"].lower(), k["Type"]) for k in table.get("PartitionKeys", [])]
         all_cols = table_cols + keys
         query = tree.expression
@@ -289,6 +335,7 @@ class WriteStatements(IcebergWrites):
             compression,
             str(sd["Location"]),
             existing,
+            text_fmt,
         )
         new = [(v, loc) for v, loc in written if tuple(v) not in existing]
         seen: set[tuple[str, ...]] = set()

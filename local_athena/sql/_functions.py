@@ -8,7 +8,9 @@ the parsed types alone would let them through). A name Trino does not have fails
 it; a Trino function not listed in :data:`SUPPORTED_FUNCTIONS` fails with NOT_SUPPORTED: DuckDB's
 function of that name may differ from Trino's (docs/athena-parity.md). Each listed name was
 checked to transpile to a DuckDB function with Trino's result on the types this project uses,
-or is one of the ports in :mod:`._trino`.
+or is one of the ports (:mod:`._rewrite`; tests/test_athena_functions.py). A refusal always
+names the function as Athena does: as written, or (written without a call, ``current_time``)
+by Trino's name, never by sqlglot's expression type or DuckDB's function.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ SUPPORTED_FUNCTIONS = frozenset(
         "bool_or",
         "arbitrary",
         "any_value",
+        "approx_distinct",  # exact: count(DISTINCT x)
+        "approx_percentile",  # exact: docs/athena-parity.md, "Functions"
+        "listagg",
         # conditionals, casts
         "coalesce",
         "if",
@@ -63,6 +68,7 @@ SUPPORTED_FUNCTIONS = frozenset(
         "replace",
         "strpos",
         "position",
+        "split_part",
         "split",
         "starts_with",
         "reverse",
@@ -89,6 +95,14 @@ SUPPORTED_FUNCTIONS = frozenset(
         "is_infinite",
         "nan",
         "infinity",
+        "truncate",
+        "random",
+        "rand",
+        "e",
+        "pi",
+        "log2",
+        "log10",
+        "typeof",
         # dates and times
         "current_date",
         "current_timestamp",
@@ -98,6 +112,9 @@ SUPPORTED_FUNCTIONS = frozenset(
         "date_diff",
         "date_trunc",
         "date_format",
+        "date_parse",
+        "format_datetime",
+        "parse_datetime",
         "from_iso8601_timestamp",
         "from_iso8601_date",
         "to_unixtime",
@@ -108,6 +125,21 @@ SUPPORTED_FUNCTIONS = frozenset(
         "hour",
         "minute",
         "second",
+        "millisecond",
+        "quarter",
+        "week",
+        "week_of_year",
+        "year_of_week",
+        "yow",
+        "day_of_week",
+        "dow",
+        "day_of_month",
+        "day_of_year",
+        "doy",
+        "last_day_of_month",
+        "to_milliseconds",
+        "current_timezone",
+        "localtimestamp",
         "extract",
         "at_timezone",
         "with_timezone",
@@ -136,8 +168,9 @@ SUPPORTED_FUNCTIONS = frozenset(
         "json_extract",
         "json_format",
         "json_parse",
-        # hashing
+        # hashing, binary
         "to_hex",
+        "from_hex",
         "md5",
         "sha256",
         "to_utf8",
@@ -309,14 +342,18 @@ def function_name(node: exp.Func) -> str:
 
 
 def unsupported_function(tree: exp.Expression) -> str | None:
-    """The first function call in the tree the endpoint does not execute, or None."""
+    """The Trino name of the first function in the tree the endpoint does not execute that
+    :func:`refused_call` did not see, or None: a call written with its name and ``(`` carries
+    the position of its name and was checked by that name; what is left are the functions
+    written without a call (``current_time``, ``localtime``), named as Trino names them. A node
+    sqlglot made up (``lower(to_hex(x))`` as LowerHex) has no Trino name and is not reported."""
     for node in tree.find_all(exp.Func):
-        if isinstance(node, _SYNTAX) and not isinstance(node, exp.Anonymous):
+        if node.meta.get("start") is not None:
             continue
-        if isinstance(node, exp.Binary | exp.Unary | exp.Connector):
-            continue  # operators (and, =, like, not …), not calls by name
+        if isinstance(node, (*_SYNTAX, exp.Binary, exp.Unary, exp.Connector)):
+            continue
         name = function_name(node)
-        if name not in SUPPORTED_FUNCTIONS:
+        if name in TRINO_FUNCTIONS and name not in SUPPORTED_FUNCTIONS:
             return name
     return None
 
@@ -379,8 +416,18 @@ def written_calls(tree: exp.Expression, sql: str) -> list[tuple[str, int, int]]:
 def refused_call(tree: exp.Expression, sql: str) -> tuple[str, str] | None:
     """(error name, message) of the first call in ``sql`` the endpoint must refuse, or None:
     FUNCTION_NOT_FOUND for a name Trino does not have (Athena's error), NOT_SUPPORTED for a
-    Trino function the endpoint does not execute."""
-    for name, line, column in written_calls(tree, sql):
+    Trino function the endpoint does not execute. ``TABLE(f(…))`` invokes the table function
+    ``f`` (https://trino.io/docs/current/functions/table.html), which the endpoint does not
+    execute: refused naming ``f``."""
+    calls = written_calls(tree, sql)
+    for index, (name, line, column) in enumerate(calls):
+        if name == "table":
+            inner = calls[index + 1][0] if index + 1 < len(calls) else "table"
+            return (
+                "NOT_SUPPORTED",
+                f"table function {inner} (TABLE(...) in FROM) is not supported by the local "
+                "Athena endpoint (docs/athena-parity.md)",
+            )
         if name in SUPPORTED_FUNCTIONS and name in TRINO_FUNCTIONS:
             continue
         if name not in TRINO_FUNCTIONS:

@@ -1,10 +1,12 @@
 """One Athena (Trino) statement as DuckDB SQL, with Trino's semantics where DuckDB's differ.
 
 :func:`to_duckdb` transpiles with sqlglot (read="athena", write="duckdb") and swaps the Trino
-functions whose semantics differ from DuckDB's for the ports in :mod:`._trino`
-(json_extract_scalar, json_extract, json_format, json_parse, CAST(json AS map(varchar, json)),
-casts and try_casts from VARCHAR, UNNEST of a map, count_if over no rows, reduce). SQL it cannot
-follow (approx_percentile) raises :class:`EmulationError`.
+functions whose semantics differ from DuckDB's for ports: here the JSON functions
+(json_extract_scalar, json_extract, json_format, json_parse, CAST(json AS map(varchar, json))),
+casts and try_casts from VARCHAR (and double-to-integer casts), UNNEST of a map, count_if over
+no rows and reduce; :mod:`._rewrite` the date/time, number, string, array and aggregate
+functions, operators and literals (the ports themselves in :mod:`._trino`, :mod:`._macros`,
+:mod:`._overloads`, :mod:`._datetime`). SQL it cannot follow raises :class:`EmulationError`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import sqlglot
 from sqlglot import exp
 
 from ..errors import EmulationError
+from ._rewrite import port
 
 __all__ = ["rewrite_tree", "to_duckdb"]
 
 _CAST_PORTS = {
     exp.DataType.Type.BIGINT: "bigint",
+    exp.DataType.Type.INT: "integer",
+    exp.DataType.Type.SMALLINT: "smallint",
+    exp.DataType.Type.TINYINT: "tinyint",
     exp.DataType.Type.DOUBLE: "double",
     exp.DataType.Type.BOOLEAN: "boolean",
 }
@@ -48,11 +54,10 @@ def _call(name: str, *args: exp.Expression) -> exp.Expression:
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.ApproxQuantile):
-        raise EmulationError(
-            "approx_percentile (Trino's t-digest) is not emulated: its result depends on the "
-            "digest's internals; use the exact percentile macro"
-        )
+    ported = port(node)  # functions, operators and literals (._rewrite)
+    if ported is not node and type(ported) is not type(node):
+        return ported
+    node = ported
     if isinstance(node, exp.Reduce) and node.args.get("finish") is not None:
         # Trino's reduce(array, initial, input, output) is a left fold, as DuckDB's list_reduce
         # with an initial value; only an identity output function (s -> s) is emulated
@@ -74,8 +79,8 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return _call("trino_json_extract_scalar", node.this, _path_text(node.expression))
     if isinstance(node, exp.JSONExtract):
         return _call("trino_json_extract", node.this, _path_text(node.expression))
-    if isinstance(node, exp.JSONFormat):
-        return cast(exp.Expression, node.this)  # a Trino json value is held as its text
+    if isinstance(node, exp.JSONFormat):  # a Trino json value is DuckDB's JSON of its text
+        return _call("trino_json_format", cast(exp.Expression, node.this))
     if isinstance(node, exp.ParseJSON):
         return _call("trino_json_parse", node.this)
     if isinstance(node, exp.Cast):
@@ -88,6 +93,11 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         if to.this in _CAST_PORTS:
             kind = "try_cast" if isinstance(node, exp.TryCast) else "cast"
             return _call(f"trino_{kind}_{_CAST_PORTS[to.this]}", node.this)
+        if to.this == exp.DataType.Type.JSON:
+            return _call("trino_to_json", node.this)
+        varchar = to.this == exp.DataType.Type.VARCHAR and not to.expressions
+        if varchar and not isinstance(node, exp.TryCast):
+            return _call("trino_cast_varchar", node.this)
     if isinstance(node, exp.Unnest):
         alias = node.args.get("alias")
         if (
@@ -168,11 +178,17 @@ def rewrite_tree(tree: Any) -> str:
     """A parsed Athena statement as DuckDB SQL (the ports swapped in)."""
     for select in list(tree.find_all(exp.Select)):
         _unnest_in_select_list(select)
-    for _ in range(20):  # transform() does not revisit the nodes it builds: repeat to a fixpoint
-        before = tree.sql(dialect="athena")
+    # transform() does not revisit the nodes it builds (a port's arguments): repeat to a
+    # fixpoint, one level of nested ports per pass (a || b || c … is a chain of them)
+    after = tree.sql(dialect="athena")
+    for _ in range(1000):
+        before = after
         tree = tree.transform(_rewrite)
-        if tree.sql(dialect="athena") == before:
+        after = tree.sql(dialect="athena")
+        if after == before:
             break
+    else:
+        raise EmulationError("the statement's rewrite did not settle")
     for join in tree.find_all(exp.Join):
         if isinstance(join.this, exp.Lateral):
             join.set("kind", None)  # CROSS JOIN LATERAL (...) -> , LATERAL (...)

@@ -3,8 +3,10 @@
 operators) and from Jackson's and Java's documented output, and registered on a DuckDB
 connection as UDFs and macros.
 
-A Trino ``json`` value is represented as VARCHAR holding the text Trino would hold: Jackson's
-serialisation (numbers re-serialised: a float by Java's ``Double.toString``, 1e-07 -> 1.0E-7).
+A Trino ``json`` value is represented as DuckDB's JSON type holding the text Trino would hold:
+Jackson's serialisation (numbers re-serialised: a float by Java's ``Double.toString``, 1e-07 ->
+1.0E-7); its result column is Trino's ``json``. :func:`register` also registers the macros of
+:mod:`._macros` and :mod:`._overloads`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-from duckdb.sqltypes import BIGINT, BOOLEAN, DOUBLE, VARCHAR
+from duckdb.sqltypes import BIGINT, BOOLEAN, DOUBLE, INTEGER, SMALLINT, TINYINT, VARCHAR
 
 from ..errors import EmulationError
+from ._errors import TrinoFunctionError
+from ._macros import register_macros
 
 __all__ = [
     "CAST_TYPES",
@@ -209,14 +213,54 @@ def json_to_map(text: str) -> dict[str, str]:
     return {k: jackson_json(v) for k, v in value.items()}
 
 
+def json_quote(text: str) -> str:
+    """CAST(varchar AS json): a JSON string holding the text (Jackson's escapes)."""
+    return jackson_json(text)
+
+
+def json_normalize(text: str) -> str:
+    """CAST(<number, boolean, array, map, row> AS json): DuckDB's to_json text, re-serialised as
+    Trino's Jackson writes it (a double by Java's Double.toString)."""
+    return jackson_json(_loads(text))
+
+
+def json_to_varchar(text: str) -> str | None:
+    """CAST(json AS varchar), Trino's JsonUtil.currentTokenAsVarchar: a string's text, an
+    integer's digits, true/false; null is null; an array or object fails. A floating-point
+    number, which Trino writes as CAST(double AS varchar), is not emulated."""
+    value = _loads(text)
+    if value is None:
+        return None
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, _Number):
+        if re.fullmatch(r"-?\d+", value):
+            return str(value)
+        raise TrinoFunctionError(
+            "NOT_SUPPORTED",
+            "CAST(json AS varchar) of a floating-point number is not emulated by the local "
+            "endpoint",
+        )
+    if isinstance(value, str):
+        return value
+    raise TrinoFunctionError("INVALID_CAST_ARGUMENT", f"Cannot cast '{text}' to VARCHAR")
+
+
 # VARCHAR -> type casts (Trino's VarcharOperators): strict, an error for any other text.
 _JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?)")
 
 
-def _to_bigint(text: str) -> int:
-    if not re.fullmatch(r"[+-]?\d+", text) or not -(2**63) <= int(text) < 2**63:
-        raise ValueError(f"Cannot cast '{text}' to BIGINT")
-    return int(text)
+def _to_integral(name: str, bits: int) -> Any:
+    """Java's Long/Integer/Short/Byte.parseX: an optional sign and digits, in range."""
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[+-]?\d+", text) or not -(2 ** (bits - 1)) <= int(text) < 2 ** (
+            bits - 1
+        ):
+            raise ValueError(f"Cannot cast '{text}' to {name}")
+        return int(text)
+
+    return parse
 
 
 def _to_double(text: str) -> float:
@@ -246,11 +290,17 @@ def _try(fn: Any) -> Any:
     return wrapped
 
 
+#: DuckDB type -> (Trino's VARCHAR parser, DuckDB result type); Trino's error names the type
+#: as its VarcharOperators do (INTEGER as INT)
 CAST_TYPES = {
-    "BIGINT": (_to_bigint, BIGINT),
+    "BIGINT": (_to_integral("BIGINT", 64), BIGINT),
+    "INTEGER": (_to_integral("INT", 32), INTEGER),
+    "SMALLINT": (_to_integral("SMALLINT", 16), SMALLINT),
+    "TINYINT": (_to_integral("TINYINT", 8), TINYINT),
     "DOUBLE": (_to_double, DOUBLE),
     "BOOLEAN": (_to_boolean, BOOLEAN),
 }
+_INTEGRAL = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
 
 
 def _null_in_null_out(fn: Any) -> Any:
@@ -270,19 +320,51 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
         )
 
     udf("trino_json_extract_scalar", json_extract_scalar, [VARCHAR, VARCHAR], VARCHAR)
-    udf("trino_json_extract", json_extract, [VARCHAR, VARCHAR], VARCHAR)
-    udf("trino_json_parse", json_parse, [VARCHAR], VARCHAR)
-    udf("trino_json_to_map", json_to_map, [VARCHAR], con.map_type(VARCHAR, VARCHAR))
+    udf("trino_json_extract_text", json_extract, [VARCHAR, VARCHAR], VARCHAR)
+    udf("trino_json_parse_text", json_parse, [VARCHAR], VARCHAR)
+    udf("trino_json_to_map_text", json_to_map, [VARCHAR], con.map_type(VARCHAR, VARCHAR))
+    udf("trino_json_quote", json_quote, [VARCHAR], VARCHAR)
+    udf("trino_json_normalize", json_normalize, [VARCHAR], VARCHAR)
+    udf("trino_json_to_varchar", json_to_varchar, [VARCHAR], VARCHAR)
+    # a Trino json value is DuckDB's JSON type holding the text Trino would hold
+    for statement in (
+        "trino_json_parse(x) AS CAST(trino_json_parse_text(x) AS JSON)",
+        "trino_json_extract(x, p) AS CAST(trino_json_extract_text(x, p) AS JSON)",
+        "trino_json_format(x) AS CAST(x AS VARCHAR)",
+        "trino_json_to_map(x) AS CAST(trino_json_to_map_text(x) AS MAP(VARCHAR, JSON))",
+        "trino_to_json(x) AS CASE WHEN x IS NULL THEN NULL "
+        "WHEN typeof(x) = 'JSON' THEN CAST(x AS JSON) "
+        "WHEN typeof(x) = 'VARCHAR' THEN CAST(trino_json_quote(CAST(x AS VARCHAR)) AS JSON) "
+        "ELSE CAST(trino_json_normalize(CAST(to_json(x) AS VARCHAR)) AS JSON) END",
+        "trino_cast_varchar(x) AS CASE WHEN typeof(x) = 'JSON' "
+        "THEN trino_json_to_varchar(CAST(x AS VARCHAR)) ELSE CAST(x AS VARCHAR) END",
+    ):
+        con.execute(f"CREATE OR REPLACE MACRO {statement}")
     for name, (fn, sql_type) in CAST_TYPES.items():
         lower = name.lower()
         udf(f"trino_varchar_to_{lower}", fn, [VARCHAR], sql_type)
         udf(f"trino_try_varchar_to_{lower}", _try(fn), [VARCHAR], sql_type)
-        # a cast from VARCHAR follows Trino's parser; from any other type DuckDB's cast, which
-        # agrees with Trino for the numeric types the models cast (integral doubles, counts)
+        # a cast from VARCHAR follows Trino's parser; a double or real to an integer rounds
+        # half away from zero (Trino's DoubleOperators: DoubleMath.roundToLong(x, HALF_UP));
+        # from any other type DuckDB's cast, which agrees with Trino for the numeric types
         for prefix, cast in (("", "CAST"), ("try_", "TRY_CAST")):
+            rounded = (
+                f"WHEN typeof(x) IN ('DOUBLE', 'FLOAT') "
+                f"THEN {cast}(round(TRY_CAST(x AS DOUBLE)) AS {name}) "
+                if name in _INTEGRAL
+                else ""
+            )
+            # a Python UDF cannot return NaN (DuckDB reads it as null): NaN is parsed here
+            nan = (
+                "WHEN typeof(x) = 'VARCHAR' AND regexp_full_match(CAST(x AS VARCHAR), "
+                "'[\\x00- ]*[+-]?NaN[\\x00- ]*') THEN CAST('NaN' AS DOUBLE) "
+                if name == "DOUBLE"
+                else ""
+            )
             con.execute(
-                f"CREATE OR REPLACE MACRO trino_{prefix}cast_{lower}(x) AS CASE "
+                f"CREATE OR REPLACE MACRO trino_{prefix}cast_{lower}(x) AS CASE {nan}"
                 f"WHEN typeof(x) = 'VARCHAR' "
                 f"THEN trino_{prefix}varchar_to_{lower}(CAST(x AS VARCHAR)) "
-                f"ELSE {cast}(x AS {name}) END"
+                f"{rounded}ELSE {cast}(x AS {name}) END"
             )
+    register_macros(con)
