@@ -97,8 +97,10 @@ CASES = [
     case("reason-sha1", "SELECT sha1(X'00')", _unsupported("sha1"), LIST),
     case("reason-array_max", "SELECT array_max(ARRAY[1])", _unsupported("array_max"), LIST),
     case("reason-current_time", "SELECT current_time", _unsupported("current_time"), LIST),
-    case("reason-table-function", "SELECT * FROM TABLE(sequence(1, 3))",
-         "NOT_SUPPORTED: table function sequence (TABLE(...) in FROM)", TABLE_FN),
+    case("table-sequence", "SELECT * FROM TABLE(sequence(1, 3))", [("1",), ("2",), ("3",)],
+         TABLE_FN),
+    case("reason-table-function", "SELECT * FROM TABLE(exclude_columns(1))",
+         "NOT_SUPPORTED: table function exclude_columns (TABLE(...) in FROM)", TABLE_FN),
     case("reason-from_unixtime-zone", "SELECT from_unixtime(0, 'America/New_York')",
          "NOT_SUPPORTED: local Athena endpoint: from_unixtime with a time zone", DT),
     # --- date_parse / date_format (MySQL specifiers) --------------------------------------------

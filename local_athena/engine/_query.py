@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import duckdb
+import sqlglot
 from sqlglot import exp
 
 from .._catalog import (
@@ -34,6 +35,41 @@ from ._text import (
 )
 from ._text_tables import text_copy, text_format
 from ._types import check_types, relation_schema
+
+
+def _table_sequences(tree: exp.Expression) -> None:
+    """``TABLE(sequence(start => a, stop => b, step => c))`` in FROM: Trino's built-in table
+    function, one bigint column ``sequential_number`` from start (default 0) to stop, by step
+    (default 1) (https://trino.io/docs/current/functions/table.html#sequence), as the UNNEST of
+    an array sequence the transpiler executes."""
+    for table in list(tree.find_all(exp.Table)):
+        call = table.this
+        if not (isinstance(call, exp.Anonymous) and str(call.this).upper() == "TABLE"):
+            continue
+        inner = call.expressions[0] if call.expressions else None
+        if not isinstance(inner, exp.GenerateSeries):
+            continue
+        given: dict[str, exp.Expression] = {}
+        for key, arg in (("start", "start"), ("end", "stop"), ("step", "step")):
+            value = inner.args.get(key)
+            if isinstance(value, exp.Kwarg):
+                given[value.this.name.lower()] = value.expression
+            elif value is not None:
+                given[arg] = value
+        if "stop" not in given:
+            raise AthenaQueryError("SYNTAX_ERROR", "sequence: missing argument stop")
+        start = given.get("start", exp.Literal.number(0))
+        step = given.get("step", exp.Literal.number(1))
+        alias = table.alias or "sequence"
+        bounds = ", ".join(
+            f"CAST({e.sql('athena')} AS bigint)" for e in (start, given["stop"], step)
+        )
+        body = sqlglot.parse_one(
+            "SELECT CAST(n AS bigint) AS sequential_number "
+            f"FROM UNNEST(sequence({bounds})) AS s (n)",
+            read="athena",
+        )
+        table.replace(exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(alias))))
 
 
 class QueryStatements(IcebergReads):
@@ -204,6 +240,7 @@ class QueryStatements(IcebergReads):
                 f"function {bad} is not supported by the local Athena endpoint "
                 "(docs/athena-parity.md)",
             )
+        _table_sequences(tree)
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         read: set[tuple[str, str, str]] = set()
         for table in list(tree.find_all(exp.Table)):
