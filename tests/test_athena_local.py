@@ -757,7 +757,12 @@ def test_views_results_and_cancellation(endpoint: LocalAthena, scratch: tuple[st
         QueryString="SELECT 'a\"b' AS s, CAST(NULL AS varchar) AS n",
         ResultConfiguration={"OutputLocation": "s3://ara-local-results/csv/"},
     )["QueryExecutionId"]
-    client.get_query_execution(QueryExecutionId=qid)
+    for _ in range(600):  # the CSV is written when the query ends (a loaded machine: seconds)
+        state = client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+        if state["State"] not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(0.05)
+    assert state["State"] == "SUCCEEDED", state
     body = endpoint.client("s3").get_object(Bucket="ara-local-results", Key=f"csv/{qid}.csv")
     assert body["Body"].read().decode() == '"s","n"\n"a""b",\n'
     # a long query stopped: CANCELLED
