@@ -390,6 +390,10 @@ CASES = [
     case("timestamp-utc",
          "SELECT TIMESTAMP '2020-01-01 00:00:00.000 UTC', TIMESTAMP '2020-01-01 00:00:00.123 "
          "+00:00'", [("2020-01-01 00:00:00.000 UTC", "2020-01-01 00:00:00.123 UTC")], TYPES),
+    # a zero offset in each form Java's ZoneOffset reads is UTC (dbt's microbatch sends '…-0')
+    case("timestamp-zero-offsets",
+         "SELECT TIMESTAMP '2020-01-04 00:00:00-0', TIMESTAMP '2020-01-04 00:00:00 +0000'",
+         [("2020-01-04 00:00:00.000 UTC", "2020-01-04 00:00:00.000 UTC")], TYPES),
     case("timestamp-offset", "SELECT TIMESTAMP '2020-01-01 00:00:00.000 +05:00'",
          "NOT_SUPPORTED: local Athena endpoint: timestamp with time zone", TYPES),
     case("date-decimal",

@@ -293,3 +293,24 @@ def test_an_insert_casts_between_numbers_as_an_assignment(endpoint: LocalAthena)
     assert (state, reason.split(":")[0]) == ("FAILED", "INVALID_CAST_ARGUMENT"), reason
     state, reason, _ = _run(endpoint, "INSERT INTO t VALUES ('2', 1)", db)
     assert state == "FAILED" and reason.startswith("TYPE_MISMATCH: Insert query has mismatched")
+
+
+def test_an_insert_casts_a_zoned_timestamp_into_a_timestamp_column(endpoint: LocalAthena) -> None:
+    """A timestamp with time zone inserted into a Hive timestamp column is cast as an assignment
+    (its wall time in its zone; the endpoint holds zoned values in UTC): dbt's microbatch tests
+    insert ``TIMESTAMP '2020-01-04 00:00:00-0'`` so, on Athena. Text stays refused."""
+    db, bucket = scratch_database(endpoint, "zoned")
+    state, reason, _ = _run(
+        endpoint,
+        f"CREATE TABLE {db}.t WITH (external_location = 's3://{bucket}/t/') AS "
+        "SELECT 1 AS id, CAST(from_iso8601_timestamp('2020-01-01T00:00:00Z') AS timestamp) AS ts",
+        db,
+    )
+    assert state == "SUCCEEDED", reason
+    sql = "INSERT INTO t (id, ts) VALUES (4, TIMESTAMP '2020-01-04 00:00:00-0')"
+    state, reason, _ = _run(endpoint, sql, db)
+    assert state == "SUCCEEDED", reason
+    state, reason, rows = _run(endpoint, "SELECT id, ts FROM t ORDER BY id", db)
+    assert rows == [("1", "2020-01-01 00:00:00.000"), ("4", "2020-01-04 00:00:00.000")], reason
+    state, reason, _ = _run(endpoint, "INSERT INTO t (id, ts) VALUES (5, 'x')", db)
+    assert state == "FAILED" and reason.startswith("TYPE_MISMATCH"), reason

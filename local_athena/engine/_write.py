@@ -305,7 +305,10 @@ class WriteStatements(IcebergWrites):
                 selects.append(f'CAST(NULL AS {cast_type(hive_t)}) AS "{col}"')
                 continue
             src_name, src_type = source[col]
-            got = hive_type_of(src_type) if src_type.upper() != "NULL" else hive_t
+            if src_type.upper() == "TIMESTAMP WITH TIME ZONE" and hive_t.lower() == "timestamp":
+                got = hive_t  # an assignment cast: the instant's wall time in its zone (UTC)
+            else:
+                got = hive_type_of(src_type) if src_type.upper() != "NULL" else hive_t
             if not _coercible(got, hive_t.lower()):
                 raise AthenaQueryError(
                     "TYPE_MISMATCH",

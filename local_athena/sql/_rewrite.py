@@ -113,7 +113,11 @@ def _from_unixtime(node: exp.Expression) -> exp.Expression:
 
 
 _STAMP = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(.*)$")
-_UTC = re.compile(r"\s*(?:UTC|Z|GMT|UT|Etc/UTC|Etc/GMT|[+-]00(?::?00)?)\s*", re.IGNORECASE)
+#: a zone that is UTC: its names, and a zero offset in each form Java's ZoneOffset reads
+#: (+h, +hh, +hh:mm, +hhmm, +hh:mm:ss; dbt's microbatch filters send '…-0')
+_UTC = re.compile(
+    r"\s*(?:UTC|Z|GMT|UT|Etc/UTC|Etc/GMT|[+-]0{1,2}(?::?00(?::?00)?)?)\s*", re.IGNORECASE
+)
 
 
 def _literal_cast(node: exp.Cast) -> exp.Expression:
