@@ -105,6 +105,13 @@ REFUSED = [
         COND,
     ),
     (
+        "simple-case-operand",
+        "SELECT CASE 1 WHEN 'a' THEN 1 END",
+        "TYPE_MISMATCH: CASE operand type does not match WHEN clause operand type: integer vs "
+        "varchar(1)",
+        COND,
+    ),
+    (
         "case-when-int",
         "SELECT CASE WHEN 1 THEN 'a' END",
         "TYPE_MISMATCH: IF/CASE condition must evaluate to a boolean (actual: integer)",
@@ -167,6 +174,12 @@ ACCEPTED = [
         COND,
     ),
     ("case-numbers", "SELECT CASE WHEN true THEN 1 ELSE 2.5e0 END", [("1.0",)], COND),
+    (
+        "simple-case",
+        "SELECT CASE 1 WHEN 1 THEN 'a' ELSE 'b' END, CASE 'x' WHEN 'y' THEN 1 END",
+        [("a", None)],
+        COND,
+    ),
     (
         "explicit-cast",
         "SELECT CAST('1' AS integer) = 1, 'n=' || CAST(1 AS varchar)",

@@ -149,6 +149,15 @@ def _check_node(node: Any) -> None:
                 "FUNCTION_NOT_FOUND", f"Unexpected parameters ({types}) for function concat"
             )
     elif isinstance(node, exp.If):
+        case = node.parent if isinstance(node.parent, exp.Case) else None
+        if case is not None and case.this is not None:  # CASE x WHEN v: v compares with x
+            operand, value = _family(case.this), _family(node.this)
+            if operand and value and not _compatible(operand, value):
+                raise _mismatch(
+                    f"CASE operand type does not match WHEN clause operand type: "
+                    f"{_trino_name(case.this)} vs {_trino_name(node.this)}"
+                )
+            return
         condition = _family(node.this)
         if condition not in (None, "boolean"):
             raise _mismatch(
