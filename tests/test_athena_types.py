@@ -175,6 +175,20 @@ ACCEPTED = [
     ),
     ("case-numbers", "SELECT CASE WHEN true THEN 1 ELSE 2.5e0 END", [("1.0",)], COND),
     (
+        "interval-product",
+        "SELECT DATE '2020-01-02' - (-1) * INTERVAL '1' DAY = DATE '2020-01-03'",
+        [("true",)],
+        DATETIME,
+    ),
+    ("array-chain", "SELECT cardinality(ARRAY[1] || 2 || 3)", [("3",)], STRING),
+    (
+        "if-in-case-else",
+        "SELECT CASE 2 WHEN 1 THEN 'one' ELSE IF(true, 'b', 'c') END",
+        [("b",)],
+        COND,
+    ),
+    ("any-subquery", "SELECT 2 = ANY (SELECT 2)", [("true",)], TYPES),
+    (
         "simple-case",
         "SELECT CASE 1 WHEN 1 THEN 'a' ELSE 'b' END, CASE 'x' WHEN 'y' THEN 1 END",
         [("a", None)],

@@ -130,6 +130,8 @@ def _common(nodes: Iterable[Any], what: str) -> None:
 
 def _check_node(node: Any) -> None:
     if isinstance(node, _COMPARISONS):
+        if isinstance(node.left, exp.Any | exp.All) or isinstance(node.right, exp.Any | exp.All):
+            return  # x = ANY (subquery): sqlglot types the quantifier as a boolean
         left, right = _family(node.left), _family(node.right)
         if left and right and not _compatible(left, right):
             raise _mismatch(
@@ -142,6 +144,8 @@ def _check_node(node: Any) -> None:
         _common([node.this, node.args["low"], node.args["high"]], "BETWEEN")
     elif isinstance(node, exp.DPipe | exp.Concat):
         parts = [node.left, node.right] if isinstance(node, exp.DPipe) else node.expressions
+        if any(p.find(exp.Array) is not None or p.is_type(_T.ARRAY) for p in parts):
+            return  # array || element chains: sqlglot types the inner result as a varchar
         families = [_family(p) for p in parts]
         if "text" in families and any(f not in (None, "text") for f in families):
             types = ", ".join(_trino_name(p) for p in parts)
@@ -150,6 +154,8 @@ def _check_node(node: Any) -> None:
             )
     elif isinstance(node, exp.If):
         case = node.parent if isinstance(node.parent, exp.Case) else None
+        if case is not None and node not in (case.args.get("ifs") or []):
+            case = None  # an IF() as the CASE's operand or ELSE is an IF of its own
         if case is not None and case.this is not None:  # CASE x WHEN v: v compares with x
             operand, value = _family(case.this), _family(node.this)
             if operand and value and not _compatible(operand, value):
@@ -173,6 +179,8 @@ def _check_node(node: Any) -> None:
     elif isinstance(node, exp.Coalesce):
         _common([node.this, *node.expressions], "COALESCE")
     elif isinstance(node, exp.Add | exp.Sub):
+        if node.left.find(exp.Interval) is not None or node.right.find(exp.Interval) is not None:
+            return  # n * INTERVAL '1' DAY: sqlglot types the product as the number
         left, right = _family(node.left), _family(node.right)
         pair = {left, right}
         dated = bool(pair & {"date", "temporal"}) and "number" in pair
